@@ -1,0 +1,1 @@
+export const packageName = '@ds01/events-cli';

@@ -1,0 +1,17 @@
+export { durationInUnit, hoursToMs, minutesToMs, secondsToMs } from './durations.js';
+export { checkExemption, type Exemption, type ExemptionDecision, type ExemptionList, loadExemptions, parseExpiry } from './exemptions.js';
+export { ConfigError, type ConfigProblem, formatProblem, type LimitBlock, loadSiteConfig, type SiteConfig } from './load.js';
+export { sanitiseUserName, userSliceName } from './names.js';
+export {
+  BUILTIN_POLICIES,
+  groupOf,
+  LIFECYCLE_KEYS,
+  type LifecycleKey,
+  type LimitSource,
+  NATIVE_TYPES,
+  type ResolvedLifecycleValue,
+  type ResolvedLimits,
+  resolveLifecycleLimit,
+  resolveUserLimits,
+} from './resolve.js';
+export { limitBlockProperties, policiesSchema, siteConfigSchema } from './schema.js';

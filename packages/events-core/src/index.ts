@@ -1,0 +1,36 @@
+/**
+ * @ds01/events-core: the event log every ds01 tool writes, and its reader.
+ * The shared contracts have their own entry points:
+ * `@ds01/events-core/config`, `/labels`, `/identity`, `/state`, `/jobs`, `/read`, `/time`.
+ */
+export {
+  type Actor,
+  type Ds01Event,
+  EVENT_TYPE_PATTERN,
+  envelopeSchema,
+  MAX_LINE_BYTES,
+  SCHEMA_VERSION,
+  type Truncation,
+} from './envelope.js';
+export {
+  type EventCatalogue,
+  type EventDetails,
+  type EventSpec,
+  type EventType,
+  eventCatalogue,
+  isCatalogued,
+} from './event-types/index.js';
+export {
+  configFilePath,
+  DEFAULT_CONFIG_FILE,
+  DEFAULT_EVENTS_FILE,
+  DEFAULT_STATE_DIR,
+  eventsFilePath,
+  stateDir,
+  statePath,
+} from './paths.js';
+export { EventLogReader, type ReadOptions, type ReadRecord, readEvents } from './read/index.js';
+export { detailsSchemaOf, type ValidationResult, validateDetails, validateEvent } from './schemas.js';
+export { closeEventLogs, LOG_DIR_MODE, LOG_FILE_MODE } from './write/append.js';
+export { toJsonSafe } from './write/json-safe.js';
+export { buildLine, type LogOptions, logEvent, logUncataloguedEvent } from './write/log-event.js';

@@ -1,0 +1,4 @@
+export { readLines } from './lines.js';
+export { type LogFile, listLogFiles } from './log-files.js';
+export { eventTime, normaliseRecord, parseEventLine } from './parse-line.js';
+export { EventLogReader, type ReadOptions, type ReadRecord, readEvents } from './read-events.js';
