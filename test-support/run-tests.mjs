@@ -21,6 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureDocker } from './docker-daemon.mjs';
+import { ensureTestUsers } from './test-users.mjs';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const vitestBin = path.join(repoRoot, 'node_modules', '.bin', 'vitest');
@@ -64,6 +65,7 @@ async function main() {
     });
   }
 
+  ensureTestUsers((msg) => log(msg));
   docker = await ensureDocker({ log: (msg) => log(msg) });
   const env = { ...process.env, DS01_TEST_IMAGE: 'ds01-test/busybox:latest' };
   if ('unavailable' in docker) {
