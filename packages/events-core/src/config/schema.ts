@@ -58,6 +58,10 @@ export const policiesSchema = {
       description: 'ds01: count runtime across restarts (accumulated, default) or since the last start (DS01).',
     },
     idle_cpu_only_containers: { type: 'boolean', description: 'ds01: the idle job also stops idle containers without GPUs.' },
+    cleanup_remove_anonymous_volumes: {
+      type: 'boolean',
+      description: 'ds01: ds01-cleanup also removes the anonymous volumes of the containers it removes (default false: kept).',
+    },
   },
   additionalProperties: true,
 } as const;

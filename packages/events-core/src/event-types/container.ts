@@ -30,6 +30,8 @@ export const containerEvents = {
         age_s: num,
         gpus_released: strList,
         removed_by: str,
+        hold_key: str,
+        hold_s: num,
       },
       ['container'],
     ),

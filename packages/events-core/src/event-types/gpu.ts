@@ -67,10 +67,13 @@ export const gpuEvents = {
   },
   'gpu.orphan_process': {
     description: 'A GPU process belongs to no container that holds that GPU (reported, never killed).',
-    details: details({ pid: int, process_name: str, gpu_uuid: str, used_memory_mib: num, container: str }, ['pid', 'gpu_uuid']),
+    details: details({ pid: int, process_name: str, gpu_uuid: str, used_memory_mib: num, container: str, container_id: str, reason: str }, [
+      'pid',
+      'gpu_uuid',
+    ]),
   },
   'gpu.orphan_allocation': {
     description: 'An allocation whose container no longer exists.',
-    details: details({ container: str, container_id: str, gpus: strList }, ['gpus']),
+    details: details({ container: str, container_id: str, gpus: strList, allocation: str, state: str }, ['gpus']),
   },
 } as const;

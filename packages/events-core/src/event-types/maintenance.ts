@@ -45,9 +45,22 @@ export const maintenanceEvents = {
     description: 'A container passed its maximum runtime but its owner is exempt (logged once per container).',
     details: details({ ...containerRef, reason: str, expires: strOrNull }, ['container', 'reason']),
   },
+  'system.high_demand': {
+    description:
+      'ds01-idle: GPU demand crossed policies.high_demand_threshold (active) or fell back under it; idle timeouts are shortened while active.',
+    details: details({ active: bool, fraction: num, threshold: num, reduction: num, allocated: num, total: num, source: str }, [
+      'active',
+      'fraction',
+      'threshold',
+    ]),
+  },
   'maintenance.run_summary': {
     description: 'One maintenance run finished; counts of what it considered and did.',
     details: details({ job: str, counts: anyObject, dry_run: bool, duration_ms: num, failures: num }, ['job', 'counts']),
+  },
+  'maintenance.warning': {
+    description: 'A maintenance job met a problem it worked around (a container it could not act on, a tool that failed).',
+    details: details({ job: str, ...containerRef, code: str, message: str }, ['job', 'code', 'message']),
   },
   'notice.sent': {
     description: 'A notice was sent to a user (terminals and inbox).',
