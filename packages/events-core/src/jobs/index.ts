@@ -9,3 +9,4 @@ export {
 } from './classify-container.js';
 export { type JobLockResult, withJobLock } from './job-lock.js';
 export { type Notice, type NoticeResult, sendNotice, terminalsOf } from './notify.js';
+export { planWarnings, type WarningPlan, type WarningScheduleInput, type WarningStep, type WarningsSent } from './warning-schedule.js';
