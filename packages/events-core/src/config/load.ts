@@ -229,7 +229,11 @@ export function loadSiteConfig(file: string = configFilePath()): SiteConfig {
   }
 
   const validate = validator();
-  if (!validate(raw)) problems.push(...schemaErrors(validate.errors, file, parsed));
+  if (!validate(raw)) {
+    // A value already reported as a bad duration needs no second message from the schema.
+    const reported = new Set(problems.map((p) => `${p.file}\0${p.key}`));
+    problems.push(...schemaErrors(validate.errors, file, parsed).filter((p) => !reported.has(`${p.file}\0${p.key}`)));
+  }
 
   const dir = path.dirname(file);
   const overrides = new Map<string, LimitBlock>();
