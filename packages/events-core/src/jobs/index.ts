@@ -9,4 +9,11 @@ export {
 } from './classify-container.js';
 export { type JobLockResult, withJobLock } from './job-lock.js';
 export { type Notice, type NoticeResult, sendNotice, terminalsOf } from './notify.js';
+export {
+  type StopExpectation,
+  type StoppableContainer,
+  type StopResult,
+  type StopSkipReason,
+  stopContainerChecked,
+} from './stop-container.js';
 export { planWarnings, type WarningPlan, type WarningScheduleInput, type WarningStep, type WarningsSent } from './warning-schedule.js';
