@@ -1,6 +1,10 @@
 import { bool, details, gpuRefList, int, num, str, strList, strOrNull } from './schema-parts.js';
 
-/** Container lifecycle: written by the docker wrapper, the Docker event watcher and the cleanup job. */
+/**
+ * Container lifecycle: written by the docker wrapper, the Docker event watcher and the cleanup job.
+ * `docker_time_nano` (watcher): the Docker event's own time in nanoseconds, as a decimal string
+ * (too large for a JSON number); with `container_id` and the type it identifies the Docker event.
+ */
 export const containerEvents = {
   'container.create': {
     description: 'A container was created (by the wrapper, or seen by the watcher when created around it).',
@@ -8,6 +12,7 @@ export const containerEvents = {
       {
         container: str,
         container_id: str,
+        docker_time_nano: str,
         image: str,
         container_type: str,
         gpus: gpuRefList,
@@ -24,6 +29,7 @@ export const containerEvents = {
       {
         container: str,
         container_id: str,
+        docker_time_nano: str,
         reason: str,
         container_type: str,
         stopped_for_s: num,
@@ -38,7 +44,7 @@ export const containerEvents = {
   },
   'container.start': {
     description: 'A container started.',
-    details: details({ container: str, container_id: str, image: str, container_type: str }, ['container']),
+    details: details({ container: str, container_id: str, docker_time_nano: str, image: str, container_type: str }, ['container']),
   },
   'container.stop': {
     description: 'A container stopped (its main process exited).',
@@ -46,6 +52,7 @@ export const containerEvents = {
       {
         container: str,
         container_id: str,
+        docker_time_nano: str,
         exit_code: int,
         oom_killed: bool,
         signal: strOrNull,
@@ -57,18 +64,18 @@ export const containerEvents = {
   },
   'container.oom': {
     description: 'A process in the container was killed for exceeding its memory limit.',
-    details: details({ container: str, container_id: str, memory_limit: str }, ['container']),
+    details: details({ container: str, container_id: str, docker_time_nano: str, memory_limit: str }, ['container']),
   },
   'container.rename': {
     description: 'A container was renamed.',
-    details: details({ container: str, container_id: str, old_name: str }, ['container']),
+    details: details({ container: str, container_id: str, docker_time_nano: str, old_name: str }, ['container']),
   },
   'container.pause': {
     description: 'A container was paused.',
-    details: details({ container: str, container_id: str }, ['container']),
+    details: details({ container: str, container_id: str, docker_time_nano: str }, ['container']),
   },
   'container.unpause': {
     description: 'A container was unpaused.',
-    details: details({ container: str, container_id: str }, ['container']),
+    details: details({ container: str, container_id: str, docker_time_nano: str }, ['container']),
   },
 } as const;
