@@ -8,6 +8,13 @@ export {
   parseLabelMatcher,
 } from './classify-container.js';
 export { type JobLockResult, withJobLock } from './job-lock.js';
+export {
+  type ContainerLister,
+  type ContainerListing,
+  type ContainerSummaryLike,
+  type ListOptions,
+  listClassifiedContainers,
+} from './list-containers.js';
 export { type Notice, type NoticeResult, sendNotice, terminalsOf } from './notify.js';
 export {
   type StopExpectation,
