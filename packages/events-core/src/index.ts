@@ -31,6 +31,6 @@ export {
 } from './paths.js';
 export { EventLogReader, type ReadOptions, type ReadRecord, readEvents } from './read/index.js';
 export { detailsSchemaOf, type ValidationResult, validateDetails, validateEvent } from './schemas.js';
-export { closeEventLogs, LOG_DIR_MODE, LOG_FILE_MODE } from './write/append.js';
+export { closeEventLogs, LOG_DIR_MODE, LOG_FILE_MODE, REOPEN_CHECK_MS } from './write/append.js';
 export { toJsonSafe } from './write/json-safe.js';
 export { buildLine, type LogOptions, logEvent, logUncataloguedEvent } from './write/log-event.js';

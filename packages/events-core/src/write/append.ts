@@ -14,7 +14,16 @@ interface OpenLog {
   fd: number;
   dev: number;
   ino: number;
+  checkedAt: number;
 }
+
+/**
+ * How often a kept descriptor is checked against the path. A stat per event
+ * would cost about a third of the write path; events written in the short
+ * window after a rename rotation land in the rotated file, which readers read
+ * too (logrotate must use delaycompress, as the shipped entry does).
+ */
+export const REOPEN_CHECK_MS = 100;
 
 const open = new Map<string, OpenLog>();
 
@@ -26,7 +35,9 @@ const open = new Map<string, OpenLog>();
  */
 export function appendLine(file: string, data: Buffer): void {
   let entry = open.get(file);
-  if (entry) {
+  const now = Date.now();
+  if (entry && now - entry.checkedAt >= REOPEN_CHECK_MS) {
+    entry.checkedAt = now;
     let st: fs.Stats | undefined;
     try {
       st = fs.statSync(file);
@@ -76,7 +87,7 @@ function openForAppend(file: string): OpenLog {
     closeQuietly(fd);
     throw Object.assign(new Error('not a regular file'), { code: 'EISDIR' });
   }
-  return { fd, dev: st.dev, ino: st.ino };
+  return { fd, dev: st.dev, ino: st.ino, checkedAt: Date.now() };
 }
 
 function closeQuietly(fd: number): void {
