@@ -1,0 +1,76 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { splitCsv } from './gpu-request.js';
+
+/** A host path a container would get, and the flag that asked for it. */
+export interface HostMount {
+  source: string;
+  flag: string;
+}
+
+/** Host paths from `-v SRC:DST[:opts]` (a source starting with / or . is a host path; else it is a named volume). */
+export function volumeFlagSource(value: string, cwd: string): string | null {
+  const parts = value.split(':');
+  if (parts.length < 2) return null;
+  const src = parts[0]!;
+  if (src.startsWith('/')) return src;
+  if (src === '.' || src === '..' || src.startsWith('./') || src.startsWith('../') || src.startsWith('~')) return path.resolve(cwd, src);
+  return null;
+}
+
+export interface MountSpec {
+  type: string;
+  source?: string;
+  /** `volume-opt`s, which let the local driver bind any host path. */
+  volumeOpts: string[];
+}
+
+export function parseMountFlag(value: string): MountSpec {
+  const spec: MountSpec = { type: 'volume', volumeOpts: [] };
+  for (const field of splitCsv(value)) {
+    const eq = field.indexOf('=');
+    const key = (eq < 0 ? field : field.slice(0, eq)).toLowerCase();
+    const val = eq < 0 ? '' : field.slice(eq + 1);
+    if (key === 'type') spec.type = val.toLowerCase();
+    else if (key === 'source' || key === 'src') spec.source = val;
+    else if (key === 'volume-opt') spec.volumeOpts.push(val);
+  }
+  return spec;
+}
+
+/** The path with symlinks resolved as far as it exists (docker creates what is missing). */
+function realish(p: string): string {
+  let cur = path.resolve(p);
+  const rest: string[] = [];
+  for (;;) {
+    try {
+      return path.join(fs.realpathSync(cur), ...rest.reverse());
+    } catch {
+      const parent = path.dirname(cur);
+      if (parent === cur) return path.resolve(p);
+      rest.push(path.basename(cur));
+      cur = parent;
+    }
+  }
+}
+
+const inside = (child: string, parent: string) => child === parent || parent === '/' || child.startsWith(`${parent}/`);
+
+/**
+ * The denied path this host path touches: it is one, lies inside one, or
+ * contains one (mounting /var exposes /var/run/docker.sock). Symlinks are
+ * followed on both sides. null when allowed.
+ */
+export function deniedHostPath(source: string, denied: readonly string[]): string | null {
+  const real = realish(source);
+  for (const d of denied) {
+    for (const form of new Set([path.resolve(d), realish(d)])) {
+      if (form === '/') {
+        if (real === '/') return d;
+        continue;
+      }
+      if (inside(real, form) || inside(form, real)) return d;
+    }
+  }
+  return null;
+}

@@ -1,0 +1,111 @@
+import { Ajv } from 'ajv';
+import { execa } from 'execa';
+
+/** What the wrapper reads from `ds01-gpu ... --json` (the allocator's contract; extra fields allowed). */
+const gpuList = {
+  type: 'array',
+  items: {
+    type: 'object',
+    required: ['uuid'],
+    properties: { uuid: { type: 'string', minLength: 1 }, slot: { type: 'string' }, weight: { type: 'number' } },
+  },
+} as const;
+
+const allocateSchema = {
+  oneOf: [
+    {
+      type: 'object',
+      required: ['status', 'reservation', 'gpus'],
+      properties: { status: { const: 'allocated' }, reservation: { type: 'string', minLength: 1 }, gpus: { ...gpuList, minItems: 1 } },
+    },
+    {
+      type: 'object',
+      required: ['status', 'reason'],
+      properties: { status: { const: 'rejected' }, reason: { type: 'string' }, retryable: { type: 'boolean' }, message: { type: 'string' } },
+    },
+    { type: 'object', required: ['status'], properties: { status: { const: 'error' }, message: { type: 'string' } } },
+  ],
+} as const;
+
+const statusOnly = {
+  type: 'object',
+  required: ['status'],
+  properties: { status: { type: 'string' }, reason: { type: 'string' }, message: { type: 'string' } },
+} as const;
+
+export interface GpuRef {
+  uuid: string;
+  slot?: string;
+  weight?: number;
+}
+
+export type AllocateResult =
+  | { status: 'allocated'; reservation: string; gpus: GpuRef[] }
+  | { status: 'rejected'; reason: string; retryable?: boolean; message?: string }
+  | { status: 'error'; message?: string };
+
+export interface StatusResult {
+  status: string;
+  reason?: string;
+  message?: string;
+}
+
+let ajv: Ajv | undefined;
+const validators = new Map<object, ReturnType<Ajv['compile']>>();
+function validate<T>(schema: object, data: unknown): T {
+  ajv ??= new Ajv({ allErrors: false, strict: false });
+  let v = validators.get(schema);
+  if (!v) {
+    v = ajv.compile(schema);
+    validators.set(schema, v);
+  }
+  if (!v(data)) throw new GpuToolError(`ds01-gpu gave an answer the wrapper does not understand: ${ajv.errorsText(v.errors)}`);
+  return data as T;
+}
+
+export class GpuToolError extends Error {
+  override name = 'GpuToolError';
+}
+
+/** How to run ds01-gpu: DS01_GPU_BIN or ds01-gpu on PATH; a .js file through node; through `sudo -n` when not root. */
+export function gpuCommand(env: NodeJS.ProcessEnv): { file: string; prefix: string[] } {
+  const bin = env.DS01_GPU_BIN?.trim() || 'ds01-gpu';
+  const base = bin.endsWith('.js') ? { file: process.execPath, prefix: [bin] } : { file: bin, prefix: [] as string[] };
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (isRoot || env.DS01_GPU_NO_SUDO === '1') return base;
+  return { file: 'sudo', prefix: ['-n', base.file, ...base.prefix] };
+}
+
+async function callGpu(env: NodeJS.ProcessEnv, args: string[]): Promise<{ exitCode: number; json: unknown }> {
+  const { file, prefix } = gpuCommand(env);
+  const r = await execa(file, [...prefix, ...args, '--json'], { env, extendEnv: false, reject: false, stdin: 'ignore', stderr: 'pipe' });
+  if (r.failed && r.exitCode === undefined) throw new GpuToolError(`cannot run ds01-gpu (${file}): ${r.shortMessage}`);
+  let json: unknown;
+  try {
+    json = JSON.parse(String(r.stdout));
+  } catch {
+    const err = String(r.stderr).trim().split('\n').pop() ?? '';
+    throw new GpuToolError(`ds01-gpu ${args[0]} exited ${r.exitCode} without JSON${err ? `: ${err}` : ''}`);
+  }
+  return { exitCode: r.exitCode ?? 3, json };
+}
+
+export async function allocateGpus(env: NodeJS.ProcessEnv, user: string, container: string, count: number): Promise<AllocateResult> {
+  const { json } = await callGpu(env, ['allocate', '--user', user, '--container', container, '--count', String(count)]);
+  return validate<AllocateResult>(allocateSchema, json);
+}
+
+export async function bindReservation(env: NodeJS.ProcessEnv, reservation: string, containerId: string): Promise<StatusResult> {
+  const { json } = await callGpu(env, ['bind', '--reservation', reservation, '--container-id', containerId]);
+  return validate<StatusResult>(statusOnly, json);
+}
+
+export async function releaseGpus(env: NodeJS.ProcessEnv, container: string, reason: string): Promise<StatusResult> {
+  const { json } = await callGpu(env, ['release', '--container', container, '--reason', reason]);
+  return validate<StatusResult>(statusOnly, json);
+}
+
+export async function startGpuContainer(env: NodeJS.ProcessEnv, containerId: string): Promise<StatusResult & { managed?: boolean }> {
+  const { json } = await callGpu(env, ['start', '--container-id', containerId]);
+  return validate<StatusResult>(statusOnly, json);
+}

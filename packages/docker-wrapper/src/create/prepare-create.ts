@@ -1,0 +1,224 @@
+import { resolveUserLimits } from '@ds01/events-core/config';
+import { LABEL_PREFIX, LABELS } from '@ds01/events-core/labels';
+import { checkTarget } from '../check-ownership.js';
+import type { WrapperContext } from '../context.js';
+import { Denial } from '../deny.js';
+import { type DockerClient, listOwned } from '../docker-api.js';
+import { boolOption, optionValues, type ParsedCommand, type ParsedOption } from '../parse-args.js';
+import { deniedHostPath, parseMountFlag, volumeFlagSource } from './bind-mounts.js';
+import { gpuCount } from './gpu-request.js';
+import { applyLimits, containerLimitsOf } from './limits.js';
+import { readKvFile } from './read-kv-file.js';
+
+/** Everything run/create will do, decided before anything is changed. */
+export interface CreatePlan {
+  owner: string;
+  containerType: string;
+  image: string;
+  /** The --name given, or generated for a GPU container (the allocator keys reservations by name). */
+  name?: string;
+  nameGenerated: boolean;
+  /** GPUs to allocate (0: none). */
+  gpuCount: number;
+  /** The request as written, for the event. */
+  gpuRequest: string;
+  slice: string;
+  createdAt: string;
+  /** Option tokens to keep, in order (user's, with files inlined and --gpus removed when we allocate). */
+  userOptions: string[];
+  /** Options the wrapper adds after the user's (so docker's last-one-wins keeps ours). */
+  injected: string[];
+  /** The image and the container's own command, untouched. */
+  tail: string[];
+}
+
+export const GPU_ENV_NAMES = ['NVIDIA_VISIBLE_DEVICES', 'CUDA_VISIBLE_DEVICES', 'NVIDIA_MIG_CONFIG_DEVICES', 'NVIDIA_MIG_MONITOR_DEVICES'];
+const HOST_NS_FLAGS = ['--pid', '--ipc', '--userns', '--uts', '--cgroupns', '--network', '--net'];
+const JOIN_FLAGS = ['--pid', '--ipc', '--network', '--net'];
+const UNSAFE_SECURITY_OPTS = /^(seccomp|apparmor|label|systempaths)[=:]/i;
+
+const keyOf = (kv: string) => {
+  const eq = kv.indexOf('=');
+  return eq < 0 ? kv : kv.slice(0, eq);
+};
+
+function detectType(labelKeys: string[]): string {
+  if (labelKeys.some((k) => k.startsWith('devcontainer.'))) return 'devcontainer';
+  if (labelKeys.some((k) => k.startsWith('com.docker.compose.'))) return 'compose';
+  return 'docker';
+}
+
+function containerNameFor(owner: string): string {
+  const stamp = Date.now().toString(36);
+  const rand = Math.floor(Math.random() * 36 ** 4)
+    .toString(36)
+    .padStart(4, '0');
+  return `${owner.replace(/[^a-zA-Z0-9_.-]/g, '_')}-gpu-${stamp}${rand}`;
+}
+
+/** Inspects and rewrites a run/create command line; throws a Denial for anything a rule refuses. */
+export async function prepareCreate(ctx: WrapperContext, parsed: ParsedCommand, docker: DockerClient, cwd: string): Promise<CreatePlan> {
+  const { identity, policy, config } = ctx;
+  const enforce = !identity.isAdmin;
+  const denies = (rule: string) => enforce && policy.deniedFlags.has(rule);
+  const argv = parsed.argv;
+  const options = parsed.options;
+  const owner = identity.owner;
+  const resolved = config ? resolveUserLimits(config, owner) : null;
+  const values = resolved?.values ?? {};
+
+  // Files are read once and inlined; their lines are checked like flags.
+  const labels: string[] = [];
+  const envs: string[] = [];
+  const replaced = new Map<number, string[]>();
+  for (const o of options) {
+    if ((o.flag === '--label-file' || o.flag === '--env-file') && o.value !== undefined) {
+      const lines = readKvFile(o.value, o.flag);
+      const flag = o.flag === '--label-file' ? '--label' : '--env';
+      replaced.set(o.index, lines.flatMap((l) => [flag, l]));
+      (o.flag === '--label-file' ? labels : envs).push(...lines);
+    }
+  }
+  labels.push(...optionValues(options, '-l', '--label'));
+  envs.push(...optionValues(options, '-e', '--env'));
+  const labelKeys = labels.map(keyOf);
+
+  if (enforce) {
+    const own = labelKeys.find((k) => k.startsWith(LABEL_PREFIX));
+    if (own) throw new Denial('ds01-label', `the label ${own} is set by ds01 only`, 'Remove it; ds01 labels your container itself.');
+  }
+  if (denies('gpu-env')) {
+    const gpuEnv = envs.map(keyOf).find((k) => GPU_ENV_NAMES.includes(k));
+    if (gpuEnv) throw new Denial('gpu-env', `choosing GPUs with ${gpuEnv} is not allowed`, 'Ask for GPUs with --gpus N; ds01 picks free ones.');
+  }
+  if (denies('privileged') && boolOption(options, '--privileged'))
+    throw new Denial('privileged', '--privileged gives the container full control of the host', 'Run without --privileged.');
+  if (denies('host-namespace')) {
+    const host = options.find((o) => HOST_NS_FLAGS.includes(o.flag) && o.value?.toLowerCase() === 'host');
+    if (host) throw new Denial('host-namespace', `${host.flag}=host shares the host's namespace`, `Run without ${host.flag} host.`);
+  }
+  if (denies('cap-add')) {
+    const cap = optionValues(options, '--cap-add')[0];
+    if (cap !== undefined) throw new Denial('cap-add', `--cap-add ${cap} adds kernel capabilities`, 'Run without --cap-add.');
+  }
+  if (denies('device')) {
+    const dev = options.find((o) => o.flag === '--device' || o.flag === '--device-cgroup-rule');
+    if (dev)
+      throw new Denial('device', `${dev.flag} ${dev.value ?? ''} passes host devices in (NVIDIA devices included)`, 'Ask for GPUs with --gpus N.');
+  }
+  if (denies('runtime')) {
+    const rt = optionValues(options, '--runtime').find((r) => /nvidia/i.test(r));
+    if (rt) throw new Denial('runtime', `--runtime ${rt} gives GPUs without allocation`, 'Ask for GPUs with --gpus N.');
+  }
+  if (denies('security-opt')) {
+    const so = optionValues(options, '--security-opt').find((s) => UNSAFE_SECURITY_OPTS.test(s));
+    if (so) throw new Denial('security-opt', `--security-opt ${so} turns off a protection`, 'Run without it.');
+  }
+  if (denies('bind-mount')) checkMounts(options, cwd, policy.deniedBindMounts);
+
+  // Joining another container's namespaces, volumes or links.
+  const joins: { flag: string; ref: string }[] = [];
+  for (const o of options) {
+    if (o.value === undefined) continue;
+    if (JOIN_FLAGS.includes(o.flag) && o.value.startsWith('container:')) joins.push({ flag: o.flag, ref: o.value.slice('container:'.length) });
+    if (o.flag === '--volumes-from') joins.push({ flag: o.flag, ref: o.value.split(':')[0]! });
+    if (o.flag === '--link') joins.push({ flag: o.flag, ref: o.value.split(':')[0]! });
+  }
+  await Promise.all(joins.map((j) => checkTarget(ctx, docker, j.ref, { operation: `create ${j.flag}`, change: true })));
+
+  const slice = resolved?.slice ?? '';
+  const cgroupParents = optionValues(options, '--cgroup-parent');
+  if (enforce && cgroupParents.some((c) => c !== slice)) {
+    throw new Denial('cgroup-parent', `--cgroup-parent ${cgroupParents.find((c) => c !== slice)} is not your slice (${slice})`, 'Leave --cgroup-parent out.');
+  }
+
+  const limitFlags = enforce ? applyLimits(options, containerLimitsOf(values), true) : [];
+  const maxContainers = typeof values.max_containers_per_user === 'number' ? values.max_containers_per_user : null;
+  if (enforce && maxContainers !== null) {
+    const count = (await listOwned(docker, owner)).length;
+    if (count >= maxContainers)
+      throw new Denial('max-containers', `you have ${count} containers, the most allowed is ${maxContainers}`, 'Remove one first: `docker ps -a`, `docker rm NAME`.');
+  }
+
+  // GPUs: every --gpus before the image. Admins may name devices or declare a native type themselves.
+  const gpuValues = optionValues(options, '--gpus');
+  const adminType = identity.isAdmin ? labels.map((l) => /^ds01\.(container_type|interface)=(.*)$/.exec(l)?.[2]).find(Boolean) : undefined;
+  const containerType = adminType ?? detectType(labelKeys);
+  const perContainer = typeof values.max_gpu_slots_per_container === 'number' ? values.max_gpu_slots_per_container : null;
+  let count = gpuValues.length > 0 ? gpuCount(gpuValues, perContainer) : 0;
+  if (identity.isAdmin && (adminType === 'orchestration' || adminType === 'atomic' || gpuValues.some((g) => /device=/.test(g)))) count = 0;
+
+  let name = optionValues(options, '--name').pop();
+  let nameGenerated = false;
+  if (count > 0 && !name) {
+    name = containerNameFor(owner);
+    nameGenerated = true;
+  }
+
+  const userOptions: string[] = [];
+  const dropped = new Set<number>();
+  for (const o of options) if (count > 0 && o.flag === '--gpus') for (let k = o.index; k < o.end; k++) dropped.add(k);
+  for (let k = parsed.afterVerb; k < parsed.optionsEnd; k++) {
+    if (dropped.has(k)) continue;
+    const rep = replaced.get(k);
+    if (rep) {
+      userOptions.push(...rep);
+      const o = options.find((x) => x.index === k)!;
+      k = o.end - 1;
+      continue;
+    }
+    if (argv[k] === '--') continue;
+    userOptions.push(argv[k]!);
+  }
+
+  const createdAt = new Date().toISOString();
+  const injected: string[] = [];
+  const adminSet = new Set(identity.isAdmin ? labelKeys : []);
+  const label = (k: string, val: string) => {
+    if (!adminSet.has(k)) injected.push('--label', `${k}=${val}`);
+  };
+  label(LABELS.user, owner);
+  label(LABELS.managed, 'true');
+  label(LABELS.containerType, containerType);
+  label(LABELS.interface, containerType);
+  label(LABELS.createdAt, createdAt);
+  if (slice) label(LABELS.slice, slice);
+  if (slice && cgroupParents.length === 0) injected.push(`--cgroup-parent=${slice}`);
+  injected.push(...limitFlags);
+  // Images built on CUDA set NVIDIA_VISIBLE_DEVICES=all; on a daemon whose default runtime is nvidia that alone would expose every GPU.
+  if (count === 0 && gpuValues.length === 0 && enforce) injected.push('--env', 'NVIDIA_VISIBLE_DEVICES=void');
+  if (nameGenerated && name) injected.push('--name', name);
+
+  const plan: CreatePlan = {
+    owner,
+    containerType,
+    image: parsed.positionals[0]?.value ?? '',
+    nameGenerated,
+    gpuCount: count,
+    gpuRequest: gpuValues.join(' '),
+    slice,
+    createdAt,
+    userOptions,
+    injected,
+    tail: argv.slice(parsed.optionsEnd),
+  };
+  if (name) plan.name = name;
+  return plan;
+}
+
+function checkMounts(options: readonly ParsedOption[], cwd: string, denied: readonly string[]): void {
+  for (const o of options) {
+    if (o.value === undefined) continue;
+    let source: string | null = null;
+    if (o.flag === '-v' || o.flag === '--volume') source = volumeFlagSource(o.value, cwd);
+    else if (o.flag === '--mount') {
+      const m = parseMountFlag(o.value);
+      if (m.volumeOpts.some((v) => /^device=/i.test(v) || /^o=.*\bbind\b/i.test(v)))
+        throw new Denial('bind-mount', `--mount ${o.value} binds a host path through volume options`, 'Use a plain named volume.');
+      if (m.type === 'bind' && m.source) source = m.source.startsWith('/') ? m.source : `${cwd}/${m.source}`;
+    }
+    if (source === null) continue;
+    const hit = deniedHostPath(source, denied);
+    if (hit) throw new Denial('bind-mount', `${o.flag} ${o.value} mounts ${source}, which exposes ${hit}`, 'Mount a directory of your own instead.');
+  }
+}

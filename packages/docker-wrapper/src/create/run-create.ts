@@ -1,0 +1,127 @@
+import { logEvent } from '@ds01/events-core';
+import { LABELS } from '@ds01/events-core/labels';
+import type { WrapperContext } from '../context.js';
+import { Denial, EVENT_SOURCE } from '../deny.js';
+import { type DockerClient, resolveContainer } from '../docker-api.js';
+import type { ParsedCommand } from '../parse-args.js';
+import { type RunResult, runReal } from '../real-docker.js';
+import { allocateGpus, bindReservation, type GpuRef, GpuToolError, releaseGpus } from './gpu-client.js';
+import { deviceGpuValue } from './gpu-request.js';
+import { type CreatePlan, prepareCreate } from './prepare-create.js';
+import { watchCreate } from './watch-create.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function waitSettings(ctx: WrapperContext): { maxS: number; intervalS: number } {
+  const g = (ctx.config?.raw.gpu_allocation ?? {}) as Record<string, unknown>;
+  const maxS = typeof g.wait_max_s === 'number' ? g.wait_max_s : 180;
+  const intervalS = typeof g.wait_interval_s === 'number' && g.wait_interval_s > 0 ? g.wait_interval_s : 10;
+  return { maxS, intervalS };
+}
+
+/** Asks ds01-gpu for the GPUs; waits while none is free, fails at once on quota refusals. */
+async function allocate(ctx: WrapperContext, plan: CreatePlan): Promise<{ reservation: string; gpus: GpuRef[] }> {
+  const { maxS, intervalS } = waitSettings(ctx);
+  const started = Date.now();
+  for (let attempt = 1; ; attempt++) {
+    let r: Awaited<ReturnType<typeof allocateGpus>>;
+    try {
+      r = await allocateGpus(ctx.env, plan.owner, plan.name!, plan.gpuCount);
+    } catch (err) {
+      if (err instanceof GpuToolError) throw new Denial('gpu-allocator', err.message, 'Try again; if it persists, tell an administrator.');
+      throw err;
+    }
+    if (r.status === 'allocated') {
+      if (attempt > 1) process.stderr.write('ds01: GPU allocated.\n');
+      return { reservation: r.reservation, gpus: r.gpus };
+    }
+    if (r.status === 'error') throw new Denial('gpu-allocator', `ds01-gpu failed: ${r.message ?? 'unknown error'}`, 'Try again; if it persists, tell an administrator.');
+    const message = r.message ?? r.reason;
+    if (r.reason !== 'NO_GPU_AVAILABLE') {
+      throw new Denial(`gpu:${r.reason}`, message, 'See your GPUs with `docker ps`; stop one you no longer need with `docker stop NAME`.');
+    }
+    const waited = (Date.now() - started) / 1000;
+    if (waited + intervalS > maxS) {
+      throw new Denial(
+        'gpu:NO_GPU_AVAILABLE',
+        maxS > 0 ? `no GPU became free within ${Math.round(maxS)}s (${message})` : message,
+        'Try again later; `ds01-gpu status` shows who holds the GPUs.',
+      );
+    }
+    process.stderr.write(`ds01: no GPU free yet; waiting (${Math.round(waited)}s of ${Math.round(maxS)}s, attempt ${attempt})...\n`);
+    await sleep(intervalS * 1000);
+  }
+}
+
+/** run/create: the plan, the GPUs, the real client, then binding (or releasing) and the event. */
+export async function runCreate(
+  ctx: WrapperContext,
+  parsed: ParsedCommand,
+  docker: DockerClient,
+  real: string,
+  childEnv: NodeJS.ProcessEnv,
+): Promise<RunResult> {
+  const plan = await prepareCreate(ctx, parsed, docker, process.cwd());
+  let reservation: string | undefined;
+  let gpus: GpuRef[] = [];
+  // A name already taken makes docker fail; allocating for it would hand back (and then release) that container's GPUs.
+  const nameTaken = plan.gpuCount > 0 && plan.name ? (await resolveContainer(docker, plan.name))?.facts.name === plan.name : false;
+  if (plan.gpuCount > 0 && !nameTaken) ({ reservation, gpus } = await allocate(ctx, plan));
+
+  const gpuTokens: string[] = [];
+  if (gpus.length > 0) {
+    const uuids = gpus.map((g) => g.uuid);
+    gpuTokens.push('--gpus', deviceGpuValue(uuids));
+    gpuTokens.push('--label', `${LABELS.gpuUuids}=${uuids.join(',')}`, '--label', `${LABELS.gpuUuid}=${uuids[0]}`);
+    const slots = gpus.map((g) => g.slot).filter((s): s is string => !!s);
+    if (slots.length === gpus.length) gpuTokens.push('--label', `${LABELS.gpuSlots}=${slots.join(',')}`);
+  }
+  const args = [...parsed.argv.slice(0, parsed.afterVerb), ...plan.userOptions, ...plan.injected, ...gpuTokens, ...plan.tail];
+
+  const filters = plan.injected.includes(`${LABELS.createdAt}=${plan.createdAt}`)
+    ? [`${LABELS.createdAt}=${plan.createdAt}`]
+    : plan.name
+      ? []
+      : null;
+  let bindProblem: string | null = null;
+  const watch =
+    filters === null
+      ? null
+      : await watchCreate(docker, filters.length > 0 ? filters : [`${LABELS.managed}=true`], async (c) => {
+          if (!reservation) return;
+          try {
+            const b = await bindReservation(ctx.env, reservation, c.id);
+            if (b.status !== 'bound') bindProblem = b.message ?? b.status;
+          } catch (err) {
+            bindProblem = (err as Error).message;
+          }
+        });
+
+  let result: RunResult;
+  try {
+    result = await runReal(real, args, childEnv);
+  } catch (err) {
+    if (plan.name && reservation) await releaseGpus(ctx.env, plan.name, 'create_failed').catch(() => {});
+    throw err;
+  }
+  const created = watch ? await watch.finish() : null;
+  if (bindProblem) process.stderr.write(`ds01: warning: the GPU reservation could not be bound to the container (${bindProblem}).\n`);
+  if (created) {
+    const details: Parameters<typeof logEvent<'container.create'>>[1]['details'] = {
+      container: created.name || plan.name || created.id.slice(0, 12),
+      container_id: created.id,
+      image: plan.image,
+      container_type: plan.containerType,
+      managed: true,
+      created_by: ctx.identity.user,
+    };
+    if (gpus.length > 0) details.gpus = gpus.map((g) => ({ uuid: g.uuid, ...(g.slot ? { slot: g.slot } : {}), ...(g.weight !== undefined ? { weight: g.weight } : {}) }));
+    if (plan.gpuRequest) details.gpu_request = plan.gpuRequest;
+    logEvent('container.create', { user: plan.owner, source: EVENT_SOURCE, details });
+  } else if (reservation && plan.name) {
+    await releaseGpus(ctx.env, plan.name, 'create_failed').catch((err: Error) => {
+      process.stderr.write(`ds01: warning: could not release the GPU reservation: ${err.message}\n`);
+    });
+  }
+  return result;
+}

@@ -1,0 +1,192 @@
+import { LABELS, readGpuUse } from '@ds01/events-core/labels';
+import { checkTargets } from './check-ownership.js';
+import { applyEnvSwitches, loadContext, type WrapperContext } from './context.js';
+import { runCreate } from './create/run-create.js';
+import { GpuToolError, startGpuContainer } from './create/gpu-client.js';
+import { applyLimits, containerLimitsOf } from './create/limits.js';
+import { resolveUserLimits } from '@ds01/events-core/config';
+import { Denial, reportDenial, UsageError } from './deny.js';
+import { connectDocker, type DockerClient, listOwned, type ResolvedContainer } from './docker-api.js';
+import { contextFlag, envEndpoint, hostFlags, sameEndpoint } from './docker-endpoint.js';
+import { boolOption, hasOption, optionValues, type ParsedCommand, parseArgs } from './parse-args.js';
+import { type RunResult, resolveRealDocker, runReal, WrapperLoopError } from './real-docker.js';
+
+export type Outcome = RunResult;
+
+const EXIT = (code: number): Outcome => ({ code, signal: null });
+
+/** Container references in `docker cp` arguments (`NAME:PATH`; a path starting with / or . is local). */
+export function cpTargets(values: string[]): string[] {
+  return values
+    .filter((v) => !v.startsWith('/') && !v.startsWith('.') && v.includes(':'))
+    .map((v) => v.slice(0, v.indexOf(':')))
+    .filter((ref) => ref !== '' && !ref.includes('/'));
+}
+
+function targetRefs(parsed: ParsedCommand): string[] {
+  const values = parsed.positionals.map((p) => p.value);
+  switch (parsed.spec?.targets) {
+    case 'all':
+      return values;
+    case 'first':
+      return values.slice(0, 1);
+    case 'cp':
+      return cpTargets(values);
+    default:
+      return [];
+  }
+}
+
+const insertAt = (argv: readonly string[], at: number, tokens: string[]) => [...argv.slice(0, at), ...tokens, ...argv.slice(at)];
+
+/** Verbs that start a container again: GPU containers go through `ds01-gpu start` first. */
+const STARTS = new Set(['start', 'restart']);
+
+async function checkGpuStart(ctx: WrapperContext, resolved: (ResolvedContainer | null)[]): Promise<void> {
+  for (const r of resolved) {
+    if (!r) continue;
+    const use = readGpuUse(r.facts);
+    if (!use.hasGpu || r.facts.labels[LABELS.managed] !== 'true') continue;
+    let answer: Awaited<ReturnType<typeof startGpuContainer>>;
+    try {
+      answer = await startGpuContainer(ctx.env, r.facts.id);
+    } catch (err) {
+      if (err instanceof GpuToolError) throw new Denial('gpu-allocator', err.message, 'Try again; if it persists, tell an administrator.', r.facts.name);
+      throw err;
+    }
+    if (answer.status === 'rejected')
+      throw new Denial(
+        `gpu:${answer.reason ?? 'REJECTED'}`,
+        answer.message ?? `the GPU allocation of '${r.facts.name}' was revoked`,
+        'Its GPUs went to someone else while it was stopped: remove it and run a new container with --gpus.',
+        r.facts.name,
+      );
+    if (answer.status !== 'ok') throw new Denial('gpu-allocator', answer.message ?? `ds01-gpu start: ${answer.status}`, 'Tell an administrator.', r.facts.name);
+  }
+}
+
+/** Decides and runs one docker command line. Returns how the process should end. */
+export async function dispatch(argv: string[], env: NodeJS.ProcessEnv): Promise<Outcome> {
+  let real: string;
+  try {
+    real = resolveRealDocker(env);
+  } catch (err) {
+    if (err instanceof WrapperLoopError) {
+      process.stderr.write(`ds01: ${err.message}\n`);
+      return EXIT(1);
+    }
+    throw err;
+  }
+  const parsed = parseArgs(argv);
+  const spec = parsed.spec;
+  // Nothing to decide: no verb, help, or a verb that never touches containers.
+  if (parsed.verbPath.length === 0 || parsed.help || spec?.kind === 'passthrough') return runReal(real, argv, env);
+
+  const ctx = loadContext(env);
+  const operation = parsed.verbPath.join(' ');
+  const { identity } = ctx;
+  if (ctx.configError && !identity.isAdmin) {
+    process.stderr.write(`ds01: the site configuration cannot be read, so docker is unavailable:\n${ctx.configError}\n  Tell an administrator.\n`);
+    return EXIT(1);
+  }
+  if (applyEnvSwitches(ctx, operation).bypass || ctx.policy.mode === 'disabled') return runReal(real, argv, env);
+
+  const childEnv = { ...env };
+  const hosts = hostFlags(parsed);
+  const endpoint = hosts[0] ?? envEndpoint(env);
+  try {
+    if (!identity.isAdmin) {
+      if (hosts.some((h) => !sameEndpoint(h, envEndpoint(env))))
+        throw new Denial('other-daemon', `-H ${hosts[0]} talks to another Docker daemon`, 'Leave out -H/--host.');
+      const context = contextFlag(parsed);
+      if (context !== undefined && context !== 'default')
+        throw new Denial('other-daemon', `--context ${context} may point at another Docker daemon`, 'Leave out --context.');
+      // DOCKER_HOST outranks DOCKER_CONTEXT and a config file's currentContext: the client talks to the daemon we check.
+      childEnv.DOCKER_HOST = endpoint;
+      delete childEnv.DOCKER_CONTEXT;
+    }
+    if (!spec) {
+      if (identity.isAdmin || ctx.policy.unknownCommands === 'allow') return await runReal(real, argv, childEnv);
+      throw new Denial('unknown-command', `'docker ${parsed.verbPath[0]}' is not a command ds01 can check`, 'Ask an administrator if you need it.');
+    }
+    const docker = connectDocker(endpoint);
+    const args = await decide(ctx, parsed, docker, operation);
+    if (args === 'create') return await runCreate(ctx, parsed, docker, real, childEnv);
+    if (typeof args === 'number') return EXIT(args);
+    return await runReal(real, args, childEnv);
+  } catch (err) {
+    if (err instanceof Denial) {
+      reportDenial(err, identity.user, operation);
+      return EXIT(1);
+    }
+    if (err instanceof UsageError) {
+      process.stderr.write(`ds01: ${err.message}\n`);
+      return EXIT(2);
+    }
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ECONNREFUSED' || code === 'ENOENT' || code === 'EACCES') {
+      // The daemon cannot be reached: the real client says so in its own words.
+      return runReal(real, argv, childEnv);
+    }
+    throw err;
+  }
+}
+
+/** The argv to run, 'create' for run/create, or an exit code when the wrapper answers itself. */
+async function decide(ctx: WrapperContext, parsed: ParsedCommand, docker: DockerClient, operation: string): Promise<string[] | 'create' | number> {
+  const { identity, policy } = ctx;
+  const spec = parsed.spec!;
+  const argv = parsed.argv;
+  const admin = identity.isAdmin;
+  const ownFilter = ['--filter', `label=${LABELS.user}=${identity.user}`];
+  switch (spec.kind) {
+    case 'create':
+      return 'create';
+    case 'list':
+    case 'events':
+      return admin || policy.mode === 'monitoring' ? [...argv] : insertAt(argv, parsed.afterVerb, ownFilter);
+    case 'prune-own':
+      return admin ? [...argv] : insertAt(argv, parsed.afterVerb, ownFilter);
+    case 'admin-only':
+      if (admin) return [...argv];
+      throw new Denial('admin-only', `'docker ${operation}' is for administrators: ${spec.why}`, 'Ask an administrator.');
+    case 'volume-create': {
+      const opts = optionValues(parsed.options, '-o', '--opt');
+      if (!admin && opts.some((o) => /^(device=|o=.*\bbind\b)/i.test(o)))
+        throw new Denial('bind-mount', 'volume options that bind a host path are for administrators', 'Create a plain volume: docker volume create NAME.');
+      return [...argv];
+    }
+    case 'network-member': {
+      const ref = parsed.positionals[1]?.value;
+      if (ref) await checkTargets(ctx, docker, [ref], { operation, change: true });
+      return [...argv];
+    }
+    case 'stats': {
+      const refs = targetRefs(parsed);
+      if (refs.length > 0 || admin) {
+        await checkTargets(ctx, docker, refs, { operation, change: false });
+        return [...argv];
+      }
+      const all = boolOption(parsed.options, '--all') || boolOption(parsed.options, '-a');
+      const mine = await listOwned(docker, identity.user, all);
+      if (mine.length === 0) {
+        process.stderr.write('ds01: you have no running containers to show.\n');
+        return 0;
+      }
+      return [...argv, ...mine.map((c) => c.Id.slice(0, 12))];
+    }
+    case 'targets': {
+      const verb = parsed.verbPath[parsed.verbPath.length - 1]!;
+      if (!admin && verb === 'exec' && boolOption(parsed.options, '--privileged') && policy.deniedFlags.has('privileged'))
+        throw new Denial('privileged', 'exec --privileged gives the process full control of the host', 'Run exec without --privileged.');
+      if (!admin && verb === 'update' && ctx.config) {
+        applyLimits(parsed.options, containerLimitsOf(resolveUserLimits(ctx.config, identity.owner).values), false);
+      }
+      const resolved = await checkTargets(ctx, docker, targetRefs(parsed), { operation, change: spec.change });
+      if (STARTS.has(verb) && !hasOption(parsed.options, '--help')) await checkGpuStart(ctx, resolved);
+      return [...argv];
+    }
+    default:
+      return [...argv];
+  }
+}
