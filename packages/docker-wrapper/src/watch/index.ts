@@ -1,0 +1,12 @@
+export { checkContinuity, type Continuity, DOCKER_EVENT_HISTORY } from './check-continuity.js';
+export { ContainerMemory, type RememberedContainer } from './container-memory.js';
+export { type Described, describeEvent, type Inspect, type InspectInfo, type PlannedEvent, type WatchedType } from './describe-event.js';
+export { type DockerEvent, dockerTimeParam, eventKey, isoFromNano, keyTime, nowNano, parseDockerEvent } from './docker-event.js';
+export { type DockerSource, dockerAddress, dockerodeSource } from './docker-source.js';
+export { AlreadyRunningError, acquireInstanceLock } from './instance-lock.js';
+export { GpuReconciler, gpuCommand, type ReconcileResult } from './reconcile-gpus.js';
+export { recoverLoggedKeys, WATCH_SOURCE } from './recover-logged-keys.js';
+export { signalFromExitCode } from './signal-name.js';
+export { LineSplitter } from './split-lines.js';
+export { DockerEventWatcher, DockerUnavailableError, type WatcherOptions, type WatcherStats } from './watch-docker-events.js';
+export { type LoadedState, type LogMark, loadWatchState, markLog, saveWatchState, type WatchState } from './watch-state.js';

@@ -1,0 +1,106 @@
+import { factsFromInspect, factsFromSummary, LABELS, readGpuUse, readOwner, readType } from '@ds01/events-core/labels';
+import { parseDockerTime } from '@ds01/events-core/time';
+import Docker from 'dockerode';
+
+/** GPUs a container asked Docker for (from an inspect), or null for none. */
+export interface GpuRequest {
+  devices: string[];
+  all: boolean;
+  count?: number;
+}
+
+export interface ContainerView {
+  id: string;
+  name: string;
+  /** Docker's state: created, running, paused, restarting, removing, exited, dead. */
+  state: string;
+  labels: Record<string, string>;
+  owner: string | null;
+  type: string;
+  /** UUIDs from `ds01.gpu.uuids` (or `ds01.gpu.uuid`). */
+  gpuLabels: string[];
+  /** Created by ds01 (`ds01.managed=true`). */
+  managed: boolean;
+}
+
+export interface InspectInfo {
+  finishedAt: number | null;
+  gpu: GpuRequest | null;
+}
+
+/** One view of Docker per command: a single listing plus the few inspects that are needed. */
+export interface DockerSnapshot {
+  /** Taken just before the listing was requested: anything changed in the state after this is newer than the snapshot. */
+  takenAt: number;
+  containers: Map<string, ContainerView>;
+  byName: Map<string, ContainerView>;
+  inspected: Map<string, InspectInfo>;
+}
+
+/** Containers that are using (or about to use) their devices. */
+export function isLive(state: string): boolean {
+  return state === 'running' || state === 'paused' || state === 'restarting' || state === 'created';
+}
+
+let client: Docker | undefined;
+export function docker(): Docker {
+  // dockerode reads DOCKER_HOST itself (unix:// or tcp://).
+  client ??= new Docker();
+  return client;
+}
+
+function viewOf(c: Docker.ContainerInfo): ContainerView {
+  const facts = factsFromSummary(c);
+  const use = readGpuUse(facts);
+  return {
+    id: c.Id,
+    name: facts.name,
+    state: c.State,
+    labels: facts.labels,
+    owner: readOwner(facts).owner,
+    type: readType(facts),
+    gpuLabels: use.from === 'labels' ? use.devices : [],
+    managed: facts.labels[LABELS.managed] === 'true',
+  };
+}
+
+export async function inspectContainer(id: string): Promise<InspectInfo | null> {
+  try {
+    const info = await docker().getContainer(id).inspect();
+    const use = readGpuUse(factsFromInspect(info as unknown as Parameters<typeof factsFromInspect>[0]));
+    const gpu: GpuRequest | null = use.hasGpu && use.from !== 'labels' ? { devices: use.devices, all: use.all } : null;
+    if (gpu && use.count !== undefined) gpu.count = use.count;
+    return { finishedAt: parseDockerTime(info.State?.FinishedAt), gpu };
+  } catch (err) {
+    if ((err as { statusCode?: number }).statusCode === 404) return null;
+    throw err;
+  }
+}
+
+/**
+ * Lists every container once, then inspects only the ones `wantInspect`
+ * picks (a few at a time), never one inspect per container.
+ */
+export async function takeSnapshot(wantInspect: (c: ContainerView) => boolean): Promise<DockerSnapshot> {
+  const takenAt = Date.now();
+  const list = await docker().listContainers({ all: true });
+  const containers = new Map<string, ContainerView>();
+  const byName = new Map<string, ContainerView>();
+  for (const item of list) {
+    const view = viewOf(item);
+    containers.set(view.id, view);
+    if (view.name) byName.set(view.name, view);
+  }
+  const todo = [...containers.values()].filter(wantInspect);
+  const inspected = new Map<string, InspectInfo>();
+  let next = 0;
+  const worker = async () => {
+    while (next < todo.length) {
+      const c = todo[next++] as ContainerView;
+      const info = await inspectContainer(c.id);
+      if (info) inspected.set(c.id, info);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(16, todo.length) }, worker));
+  return { takenAt, containers, byName, inspected };
+}
