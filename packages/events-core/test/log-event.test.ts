@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest';
 import { closeEventLogs, logEvent, logUncataloguedEvent, MAX_LINE_BYTES, REOPEN_CHECK_MS, validateEvent } from '../src/index.js';
 import { helper, isRoot, tempDir, userIds } from './helpers/tmp.js';
 
@@ -18,7 +18,7 @@ function lines(file: string): Record<string, unknown>[] {
 
 describe('logEvent', () => {
   let file: string;
-  let stderr: ReturnType<typeof vi.spyOn>;
+  let stderr: MockInstance<typeof process.stderr.write>;
   beforeEach(() => {
     file = path.join(tempDir(), 'log', 'events.jsonl');
     stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
