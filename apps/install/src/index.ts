@@ -1,0 +1,11 @@
+export type { ItemResult, ItemStatus } from './apply-item.js';
+export { countGpus } from './doctor/check-gpus.js';
+export { type DoctorReport, runDoctor } from './doctor/run-doctor.js';
+export type { CheckResult, CheckState } from './doctor/types.js';
+export { type FoundBin, type SourceTree, scanSourceTree } from './find-bins.js';
+export { type InstallOptions, type InstallReport, install } from './install.js';
+export { DIR_MODES, EXPECTED_BINS, SITE, underPrefix } from './layout.js';
+export { type Manifest, type ManifestEntry, readManifest } from './manifest.js';
+export { exampleConfigPath } from './plan-install.js';
+export { renderLogrotate, renderShim, renderSudoers } from './render-site-files.js';
+export { uninstall } from './uninstall.js';

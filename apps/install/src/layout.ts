@@ -1,0 +1,52 @@
+import path from 'node:path';
+
+/**
+ * Where things go on the site. Every path is absolute as seen on the installed
+ * host; `--prefix` only changes where the bytes are written (like DESTDIR), so
+ * a tree installed under a prefix can be packaged and still name /usr/local/bin
+ * in its cron entries and sudoers rule.
+ */
+export const SITE = {
+  binDir: '/usr/local/bin',
+  cronDir: '/etc/cron.d',
+  logrotateFile: '/etc/logrotate.d/ds01',
+  configDir: '/etc/ds01',
+  configFile: '/etc/ds01/resource-limits.yaml',
+  sudoersFile: '/etc/sudoers.d/ds01',
+  systemdDir: '/etc/systemd/system',
+  logDir: '/var/log/ds01',
+  eventsFile: '/var/log/ds01/events.jsonl',
+  stateDir: '/var/lib/ds01',
+  manifestFile: '/var/lib/ds01/install-manifest.json',
+} as const;
+
+/** Modes and owners the installer sets and the doctor checks. */
+export const DIR_MODES = {
+  /** setgid + group-writable: the wrapper appends events as each user; files stay group docker. */
+  logDir: { mode: 0o2775, owner: 'root', group: 'docker' },
+  /** Allocator and job state: written by root only (users reach ds01-gpu through sudo). */
+  stateDir: { mode: 0o755, owner: 'root', group: 'root' },
+  configDir: { mode: 0o755, owner: 'root', group: 'root' },
+} as const;
+
+/** Bins the site is made of (contracts.md), in the order they are reported. */
+export const EXPECTED_BINS = [
+  'ds01-docker',
+  'ds01-gpu',
+  'ds01-events',
+  'ds01-idle',
+  'ds01-runtime',
+  'ds01-cleanup',
+  'ds01-docker-watch',
+  'ds01-install',
+] as const;
+
+/** The wrapper is installed a second time under the client's name. */
+export const WRAPPER_BIN = 'ds01-docker';
+export const DOCKER_NAME = 'docker';
+/** Where a pre-existing /usr/local/bin/docker is kept while ds01 is installed. */
+export const DOCKER_BACKUP_SUFFIX = '.pre-ds01';
+
+export function underPrefix(prefix: string, sitePath: string): string {
+  return prefix === '/' ? sitePath : path.join(prefix, sitePath);
+}

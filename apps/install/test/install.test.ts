@@ -1,0 +1,202 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { loadSiteConfig, resolveUserLimits } from '@ds01/events-core/config';
+import { execa } from 'execa';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { InstallReport } from '../src/index.js';
+import { installBin, makeSourceTree, runInstall, snapshot, tempDir } from './helpers.js';
+
+const cleanup: string[] = [];
+afterEach(() => {
+  for (const d of cleanup.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
+
+function setup(opts: { without?: string[] } = {}) {
+  const source = makeSourceTree(opts);
+  const prefix = tempDir('prefix');
+  cleanup.push(source, prefix);
+  return { source, prefix };
+}
+
+async function installJson(prefix: string, source: string, extra: string[] = []): Promise<InstallReport> {
+  const res = await runInstall(['--prefix', prefix, '--source', source, '--json', ...extra]);
+  expect(res.stderr).toBe('');
+  expect(res.exitCode).toBe(0);
+  return JSON.parse(res.stdout) as InstallReport;
+}
+
+const dockerGid = () =>
+  Number(
+    fs
+      .readFileSync('/etc/group', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('docker:'))
+      ?.split(':')[2],
+  );
+
+describe('ds01-install --prefix', () => {
+  it('installs every bin as an exec shim and links docker to the wrapper', async () => {
+    const { source, prefix } = setup();
+    const report = await installJson(prefix, source);
+    expect(report.missing_bins).toEqual([]);
+    const bin = path.join(prefix, 'usr/local/bin');
+    for (const name of [
+      'ds01-docker',
+      'ds01-gpu',
+      'ds01-events',
+      'ds01-idle',
+      'ds01-runtime',
+      'ds01-cleanup',
+      'ds01-docker-watch',
+      'ds01-install',
+    ]) {
+      const st = fs.statSync(path.join(bin, name));
+      expect(st.mode & 0o7777, name).toBe(0o755);
+    }
+    expect(fs.readlinkSync(path.join(bin, 'docker'))).toBe('ds01-docker');
+    // The shim really runs the package's script with the caller's arguments.
+    const ran = await execa(path.join(bin, 'docker'), ['ps', '-a', "it's"]);
+    expect(JSON.parse(ran.stdout)).toEqual({ bin: 'ds01-docker', args: ['ps', '-a', "it's"] });
+  });
+
+  it('copies the cron entries, the watcher unit, and writes log rotation without copytruncate', async () => {
+    const { source, prefix } = setup();
+    const report = await installJson(prefix, source);
+    for (const job of ['idle', 'runtime', 'cleanup']) {
+      const file = path.join(prefix, 'etc/cron.d', `ds01-${job}`);
+      expect(fs.readFileSync(file, 'utf8')).toBe(
+        fs.readFileSync(path.join(source, `packages/maintenance-${job}/cron/ds01-${job}`), 'utf8'),
+      );
+      expect(fs.statSync(file).mode & 0o7777).toBe(0o644);
+    }
+    expect(fs.readFileSync(path.join(prefix, 'etc/systemd/system/ds01-docker-watch.service'), 'utf8')).toContain('ExecStart=');
+    expect(report.items.find((i) => i.kind === 'unit')).toMatchObject({ status: 'skipped', detail: 'not enabled under --prefix' });
+    const rotate = fs.readFileSync(path.join(prefix, 'etc/logrotate.d/ds01'), 'utf8');
+    const events = /\/var\/log\/ds01\/events\.jsonl \{([^}]*)\}/.exec(rotate)?.[1] ?? '';
+    const directives = events
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean);
+    expect(directives).toEqual(
+      expect.arrayContaining(['daily', 'rotate 30', 'compress', 'delaycompress', 'dateext', 'create 0664 root docker', 'su root docker']),
+    );
+    expect(rotate.split('\n').filter((l) => /^\s*copytruncate/.test(l))).toEqual([]);
+  });
+
+  it('creates the log and state directories with their documented owners and modes', async () => {
+    const { source, prefix } = setup();
+    await installJson(prefix, source);
+    const log = fs.statSync(path.join(prefix, 'var/log/ds01'));
+    expect(log.mode & 0o7777).toBe(0o2775);
+    expect([log.uid, log.gid]).toEqual([0, dockerGid()]);
+    const state = fs.statSync(path.join(prefix, 'var/lib/ds01'));
+    expect(state.mode & 0o7777).toBe(0o755);
+    expect([state.uid, state.gid]).toEqual([0, 0]);
+    const sudoers = path.join(prefix, 'etc/sudoers.d/ds01');
+    expect(fs.statSync(sudoers).mode & 0o7777).toBe(0o440);
+    expect(fs.readFileSync(sudoers, 'utf8')).toMatch(/^%docker ALL=\(root\) NOPASSWD: DS01_GPU$/m);
+    expect(fs.readFileSync(sudoers, 'utf8')).toMatch(/^Cmnd_Alias DS01_GPU = \/usr\/local\/bin\/ds01-gpu$/m);
+  });
+
+  it('writes an example config that loads as it is, with no unknown key', async () => {
+    const { source, prefix } = setup();
+    await installJson(prefix, source);
+    const config = loadSiteConfig(path.join(prefix, 'etc/ds01/resource-limits.yaml'));
+    expect(config.warnings).toEqual([]);
+    expect(config.groups.map((g) => g.name)).toEqual(['student', 'researcher', 'admin']);
+    const alice = resolveUserLimits(config, 'alice');
+    expect(alice.group).toBe('student');
+    expect(alice.values.max_gpu_equivalents).toBe(1);
+  });
+
+  it('a second run changes nothing and says so', async () => {
+    const { source, prefix } = setup();
+    await installJson(prefix, source);
+    const before = snapshot(prefix);
+    const second = await installJson(prefix, source);
+    expect(second.unchanged).toBe(true);
+    expect(second.items.filter((i) => i.status !== 'unchanged' && i.status !== 'skipped')).toEqual([]);
+    expect(snapshot(prefix)).toEqual(before);
+    const text = await runInstall(['--prefix', prefix, '--source', source]);
+    expect(text.stdout).toMatch(/^unchanged: /m);
+  });
+
+  it('--dry-run reports what it would do and writes nothing', async () => {
+    const { source, prefix } = setup();
+    const report = await installJson(prefix, source, ['--dry-run']);
+    expect(report.dry_run).toBe(true);
+    expect(report.items.filter((i) => i.status === 'created').length).toBeGreaterThan(10);
+    expect(fs.readdirSync(prefix)).toEqual([]);
+  });
+
+  it('names the bins that are not built and installs the others', async () => {
+    const { source, prefix } = setup({ without: ['ds01-idle', 'ds01-gpu'] });
+    const report = await installJson(prefix, source);
+    expect(report.missing_bins.map((m) => m.name).sort()).toEqual(['ds01-gpu', 'ds01-idle']);
+    expect(report.missing_bins[0]?.why).toMatch(/is not built \(run npm run build\)/);
+    expect(fs.existsSync(path.join(prefix, 'usr/local/bin/ds01-idle'))).toBe(false);
+    expect(fs.existsSync(path.join(prefix, 'usr/local/bin/ds01-runtime'))).toBe(true);
+    const text = await runInstall(['--prefix', prefix, '--source', source]);
+    expect(text.stdout).toMatch(/missing\s+ds01-gpu: packages\/gpu-allocator\/dist\/bin\/ds01-gpu\.js is not built/);
+  });
+
+  it('keeps an existing config and a previous docker, and --uninstall restores exactly the tree it found', async () => {
+    const { source, prefix } = setup();
+    fs.mkdirSync(path.join(prefix, 'etc/ds01'), { recursive: true });
+    fs.writeFileSync(path.join(prefix, 'etc/ds01/resource-limits.yaml'), 'defaults:\n  max_gpu_equivalents: 2\n');
+    fs.mkdirSync(path.join(prefix, 'usr/local/bin'), { recursive: true });
+    fs.writeFileSync(path.join(prefix, 'usr/local/bin/docker'), '#!/bin/sh\necho old docker\n', { mode: 0o755 });
+    fs.writeFileSync(path.join(prefix, 'usr/local/bin/other-tool'), 'keep me\n');
+    const before = snapshot(prefix);
+
+    const report = await installJson(prefix, source);
+    expect(report.items.find((i) => i.path === '/etc/ds01/resource-limits.yaml')?.status).toBe('kept');
+    expect(fs.readFileSync(path.join(prefix, 'etc/ds01/resource-limits.yaml'), 'utf8')).toBe('defaults:\n  max_gpu_equivalents: 2\n');
+    expect(report.items.find((i) => i.path === '/usr/local/bin/docker')).toMatchObject({ status: 'updated' });
+    expect(fs.readlinkSync(path.join(prefix, 'usr/local/bin/docker'))).toBe('ds01-docker');
+
+    const un = await runInstall(['--prefix', prefix, '--uninstall', '--json']);
+    expect(un.exitCode).toBe(0);
+    const unReport = JSON.parse(un.stdout) as InstallReport;
+    expect(unReport.items.find((i) => i.path === '/usr/local/bin/docker')?.status).toBe('restored');
+    expect(snapshot(prefix)).toEqual(before);
+  });
+
+  it('--uninstall keeps a file the admin changed since the install', async () => {
+    const { source, prefix } = setup();
+    await installJson(prefix, source);
+    fs.appendFileSync(path.join(prefix, 'etc/cron.d/ds01-idle'), '# local change\n');
+    fs.appendFileSync(path.join(prefix, 'etc/ds01/resource-limits.yaml'), '# tuned\n');
+    fs.writeFileSync(path.join(prefix, 'var/log/ds01/events.jsonl'), '{}\n');
+    const un = await runInstall(['--prefix', prefix, '--uninstall', '--json']);
+    const report = JSON.parse(un.stdout) as InstallReport;
+    expect(report.items.find((i) => i.path === '/etc/cron.d/ds01-idle')).toMatchObject({
+      status: 'kept',
+      detail: 'changed since it was installed',
+    });
+    expect(report.items.find((i) => i.path === '/var/log/ds01')?.status).toBe('kept');
+    expect(fs.existsSync(path.join(prefix, 'etc/cron.d/ds01-idle'))).toBe(true);
+    expect(fs.existsSync(path.join(prefix, 'etc/ds01/resource-limits.yaml'))).toBe(true);
+    expect(fs.existsSync(path.join(prefix, 'var/log/ds01/events.jsonl'))).toBe(true);
+    expect(fs.existsSync(path.join(prefix, 'usr/local/bin/ds01-gpu'))).toBe(false);
+    expect(fs.existsSync(path.join(prefix, 'var/lib/ds01/install-manifest.json'))).toBe(false);
+  });
+
+  it('refuses a bad option with exit 2 and prints pure JSON with --json', async () => {
+    const { source, prefix } = setup();
+    const bad = await runInstall(['--prefix', prefix, '--bogus']);
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr).toMatch(/Unknown argument: bogus/);
+    const empty = await runInstall(['--prefix', '']);
+    expect(empty.exitCode).toBe(2);
+    expect(empty.stderr).toMatch(/--prefix needs a directory/);
+    const json = await runInstall(['--prefix', prefix, '--source', source, '--json']);
+    expect(() => JSON.parse(json.stdout)).not.toThrow();
+  });
+
+  it('refuses to install into / without root, pointing at sudo', async () => {
+    const res = await execa('runuser', ['-u', 'alice', '--', process.execPath, installBin], { reject: false });
+    expect(res.exitCode).toBe(1);
+    expect(res.stderr).toMatch(/needs root: run it with sudo/);
+  });
+});
