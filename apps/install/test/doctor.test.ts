@@ -1,0 +1,103 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { describeDocker } from '../../../test-support/docker.js';
+import type { DoctorReport } from '../src/index.js';
+import { countGpus } from '../src/index.js';
+import { fakeNvidiaSmi, makeSourceTree, runInstall, tempDir } from './helpers.js';
+
+const cleanup: string[] = [];
+afterEach(() => {
+  for (const d of cleanup.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
+
+/** An installed tree with a stand-in real client at /usr/bin/docker and a stand-in sudo on PATH. */
+async function installedHost() {
+  const source = makeSourceTree();
+  const prefix = tempDir('doctor');
+  const stubs = tempDir('stubs');
+  cleanup.push(source, prefix, stubs);
+  const res = await runInstall(['--prefix', prefix, '--source', source, '--json']);
+  expect(res.exitCode).toBe(0);
+  fs.mkdirSync(path.join(prefix, 'usr/bin'), { recursive: true });
+  fs.writeFileSync(path.join(prefix, 'usr/bin/docker'), '#!/bin/sh\necho real docker\n', { mode: 0o755 });
+  fs.writeFileSync(path.join(stubs, 'sudo'), '#!/bin/sh\necho "Sudo version 1.9"\n', { mode: 0o755 });
+  const env = {
+    PATH: `${stubs}:${process.env.PATH}`,
+    DS01_NVIDIA_SMI: fakeNvidiaSmi,
+    DS01_FAKE_GPUS: 'mig-mixed',
+    DS01_CONFIG: '',
+    DS01_EVENTS_FILE: '',
+    DS01_STATE_DIR: '',
+    DS01_REAL_DOCKER: '',
+  };
+  return { prefix, env };
+}
+
+async function doctor(
+  prefix: string,
+  env: Record<string, string>,
+): Promise<{ code: number | undefined; report: DoctorReport; text: string }> {
+  const json = await runInstall(['doctor', '--prefix', prefix, '--json'], env);
+  const text = await runInstall(['doctor', '--prefix', prefix], { ...env, NO_COLOR: '1' });
+  expect(text.exitCode).toBe(json.exitCode);
+  return { code: json.exitCode, report: JSON.parse(json.stdout) as DoctorReport, text: text.stdout };
+}
+
+const check = (r: DoctorReport, id: string) => r.checks.find((c) => c.id === id);
+
+describe('countGpus', () => {
+  it('counts GPUs, MIG-mode GPUs and slices from nvidia-smi -L', () => {
+    const listing = fs.readFileSync(path.join(path.dirname(fakeNvidiaSmi), '../fixtures/nvidia-smi/mig-mixed/list.txt'), 'utf8');
+    expect(countGpus(listing)).toEqual({ gpus: 4, migGpus: 2, slices: 11 });
+  });
+});
+
+describeDocker('ds01-install doctor', () => {
+  it('passes on a freshly installed tree and reports GPUs and MIG slices', async () => {
+    const { prefix, env } = await installedHost();
+    const { code, report, text } = await doctor(prefix, env);
+    expect(report.checks.filter((c) => c.state === 'fail')).toEqual([]);
+    expect(code).toBe(0);
+    expect(check(report, 'gpus')?.message).toBe('4 GPUs, 2 in MIG mode with 11 MIG slices');
+    expect(check(report, 'wrapper-path')?.message).toMatch(/the ds01 wrapper .*ahead of the real client/);
+    expect(check(report, 'docker')?.message).toMatch(/answers \(Docker /);
+    expect(text).toMatch(/^All checks passed/m);
+  });
+
+  it('says in plain words what is wrong, with file:line for the config, and exits 1', async () => {
+    const { prefix, env } = await installedHost();
+    fs.rmSync(path.join(prefix, 'usr/local/bin/docker'));
+    fs.rmSync(path.join(prefix, 'etc/cron.d/ds01-runtime'));
+    fs.chmodSync(path.join(prefix, 'var/log/ds01'), 0o755);
+    fs.writeFileSync(path.join(prefix, 'etc/ds01/resource-limits.yaml'), 'defaults:\n  max_gpu_equivalents: lots\n');
+    fs.writeFileSync(path.join(prefix, 'etc/logrotate.d/ds01'), '/var/log/ds01/events.jsonl {\n  copytruncate\n}\n');
+    const { code, report, text } = await doctor(prefix, { ...env, DS01_FAKE_GPUS: 'driver-failure' });
+    expect(code).toBe(1);
+    expect(check(report, 'wrapper-path')).toMatchObject({ state: 'fail' });
+    expect(check(report, 'wrapper-path')?.message).toMatch(/the real client: the wrapper is bypassed/);
+    expect(check(report, 'cron')?.message).toMatch(/missing from \/etc\/cron\.d: ds01-runtime/);
+    expect(check(report, 'log-dir')?.message).toMatch(/the group cannot write to it/);
+    expect(check(report, 'config')?.message).toMatch(/resource-limits\.yaml:2: defaults\.max_gpu_equivalents: /);
+    expect(check(report, 'logrotate')?.message).toMatch(/copytruncate/);
+    expect(check(report, 'gpus')?.message).toMatch(/failed \(exit 9\): NVIDIA-SMI has failed/);
+    expect(report.problems).toBe(6);
+    expect(text).toMatch(/6 problems found/);
+  });
+
+  it('fails when the real client is missing or is the wrapper itself', async () => {
+    const { prefix, env } = await installedHost();
+    fs.rmSync(path.join(prefix, 'usr/bin/docker'));
+    let { report } = await doctor(prefix, env);
+    expect(check(report, 'real-client')?.message).toMatch(/\/usr\/bin\/docker \(the default\) does not exist/);
+    ({ report } = await doctor(prefix, { ...env, DS01_REAL_DOCKER: '/usr/local/bin/ds01-docker' }));
+    expect(check(report, 'real-client')?.message).toMatch(/is the ds01 wrapper itself/);
+  });
+
+  it('fails when Docker does not answer', async () => {
+    const { prefix, env } = await installedHost();
+    const { code, report } = await doctor(prefix, { ...env, DOCKER_HOST: `unix://${prefix}/no.sock` });
+    expect(code).toBe(1);
+    expect(check(report, 'docker')?.message).toMatch(/does not answer/);
+  });
+});
