@@ -1,0 +1,174 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { EventFilter } from './build-filter.js';
+import { type Hit, parseHit, type ReadStats } from './read/hit.js';
+
+/** Where following a log begins: the file (by inode) and the byte after the backlog. */
+export interface FollowStart {
+  ino: number;
+  offset: number;
+}
+
+const POLL_MS = 250;
+const READ_BYTES = 1 << 20;
+
+/** The position to follow from if the log were followed right now (taken before the backlog is read). */
+export function followStartOf(file: string): FollowStart | undefined {
+  try {
+    const st = fs.statSync(file);
+    return { ino: st.ino, offset: st.size };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Follows one log by path, like `tail -F`: it reads what is appended, and
+ * notices both rotation styles. Rename rotation: the path names a new inode;
+ * the old file is drained first, then the new one is read from its start.
+ * Copytruncate: the same inode shrinks below the read position; reading
+ * restarts at 0 (lines appended between logrotate's copy and truncate are
+ * in the copy, not in the live file: logrotate's own window).
+ */
+export class LogFollower {
+  private fd: number | null = null;
+  private ino = -1;
+  private pos = 0;
+  private carry: Buffer | null = null;
+
+  constructor(
+    private readonly file: string,
+    private readonly filter: EventFilter,
+    private readonly stats: ReadStats,
+    start: FollowStart | undefined,
+  ) {
+    if (start) this.openAt(start.ino, start.offset);
+  }
+
+  private openAt(ino: number, offset: number): void {
+    try {
+      const fd = fs.openSync(this.file, 'r');
+      const st = fs.fstatSync(fd);
+      this.fd = fd;
+      this.ino = st.ino;
+      // The start was taken before the backlog; if the file changed since, read it whole.
+      this.pos = st.ino === ino && st.size >= offset ? offset : 0;
+      this.carry = null;
+    } catch {
+      this.fd = null;
+    }
+  }
+
+  /** Reads whatever is new; returns the matching events in file order. */
+  poll(): Hit[] {
+    const hits: Hit[] = [];
+    for (let round = 0; round < 3; round++) {
+      let st: fs.Stats | undefined;
+      try {
+        st = fs.statSync(this.file);
+      } catch {
+        st = undefined;
+      }
+      if (this.fd === null) {
+        if (!st) return hits;
+        this.openAt(st.ino, 0);
+        if (this.fd === null) return hits;
+      }
+      this.drain(hits);
+      if (!st) return hits; // renamed away and not recreated yet: keep the old file until then
+      if (st.ino !== this.ino) {
+        fs.closeSync(this.fd as number);
+        this.fd = null;
+        this.openAt(st.ino, 0);
+        continue;
+      }
+      if (st.size < this.pos) {
+        this.pos = 0;
+        this.carry = null;
+        continue;
+      }
+      return hits;
+    }
+    return hits;
+  }
+
+  private drain(hits: Hit[]): void {
+    const fd = this.fd as number;
+    const block = Buffer.allocUnsafe(READ_BYTES);
+    for (;;) {
+      const n = fs.readSync(fd, block, 0, READ_BYTES, this.pos);
+      if (n === 0) return;
+      this.pos += n;
+      const data = this.carry ? Buffer.concat([this.carry, block.subarray(0, n)]) : block.subarray(0, n);
+      let s = 0;
+      for (let nl = data.indexOf(0x0a); nl >= 0; nl = data.indexOf(0x0a, s)) {
+        this.take(data.toString('utf8', s, nl), hits);
+        s = nl + 1;
+      }
+      // A line without its newline yet is still being written: wait for the rest.
+      this.carry = s < data.length ? Buffer.from(data.subarray(s)) : null;
+    }
+  }
+
+  private take(text: string, hits: Hit[]): void {
+    if (text.trim().length === 0) return;
+    const hit = parseHit(text, this.file, this.pos);
+    if (!hit) {
+      this.stats.skipped++;
+      return;
+    }
+    const { since, until, test } = this.filter;
+    if (since !== undefined && hit.time < since) return;
+    if (until !== undefined && hit.time > until) return;
+    if (test(hit.event)) hits.push(hit);
+  }
+
+  close(): void {
+    if (this.fd !== null) fs.closeSync(this.fd);
+    this.fd = null;
+  }
+}
+
+/**
+ * Follows every log until `signal` aborts, handing each matching event to
+ * `emit` as it appears. Wakes on directory changes, and polls in any case
+ * (inotify misses changes on some filesystems).
+ */
+export async function followLogs(
+  followers: { file: string; follower: LogFollower }[],
+  emit: (hits: Hit[]) => Promise<void>,
+  signal: AbortSignal,
+): Promise<void> {
+  let wake: (() => void) | null = null;
+  const watchers: fs.FSWatcher[] = [];
+  for (const dir of new Set(followers.map((f) => path.dirname(f.file)))) {
+    try {
+      const w = fs.watch(dir, { persistent: false }, () => wake?.());
+      w.on('error', () => undefined);
+      watchers.push(w);
+    } catch {
+      /* polling alone */
+    }
+  }
+  signal.addEventListener('abort', () => wake?.(), { once: true });
+  try {
+    while (!signal.aborted) {
+      for (const { follower } of followers) {
+        const hits = follower.poll();
+        if (hits.length > 0) await emit(hits);
+      }
+      if (signal.aborted) break;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, POLL_MS);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      wake = null;
+    }
+  } finally {
+    for (const w of watchers) w.close();
+    for (const { follower } of followers) follower.close();
+  }
+}

@@ -1,0 +1,42 @@
+import type { Ds01Event } from '@ds01/events-core';
+import { eventTime, normaliseRecord, parseEventLine } from '@ds01/events-core/read';
+
+/** One event as read from a log. */
+export interface Hit {
+  event: Ds01Event;
+  /** The stored record as one line of JSON (the line itself when it was valid JSON). */
+  json: string;
+  /** Epoch ms of the event's timestamp. */
+  time: number;
+  /** The file it came from and the byte offset just after its line (decompressed offset for .gz). */
+  file: string;
+  end: number;
+}
+
+/** Counters shared by every reader of one query. */
+export interface ReadStats {
+  /** Lines that were looked at and could not be read as an event. */
+  skipped: number;
+}
+
+/** Parses one raw line; null (counted as skipped by the caller) when it is not an event with a readable time. */
+export function parseHit(text: string, file: string, end: number): Hit | null {
+  let event: Ds01Event | null = null;
+  let json = text;
+  try {
+    event = normaliseRecord(JSON.parse(text));
+  } catch {
+    // NaN tokens or a torn prefix: events-core repairs what it can. The
+    // repaired record is re-serialised so every --json line is strict JSON.
+    event = parseEventLine(text);
+    if (event) json = JSON.stringify(event);
+  }
+  if (!event) return null;
+  const time = eventTime(event);
+  if (Number.isNaN(time)) return null;
+  if (json.length !== text.length) return { event, json, time, file, end };
+  return { event, json: text.trim(), time, file, end };
+}
+
+/** Milliseconds a line may be out of timestamp order and still be found (writers stamp before they append). */
+export const CLOCK_SKEW_MS = 5 * 60_000;
