@@ -3,11 +3,11 @@ import fs from 'node:fs';
 import { statePath } from '@ds01/events-core';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { dockerodeSource } from '../watch/docker-source.js';
 import { isoFromNano, keyTime } from '../watch/docker-event.js';
+import { dockerodeSource } from '../watch/docker-source.js';
 import { AlreadyRunningError } from '../watch/instance-lock.js';
 import { DockerEventWatcher, DockerUnavailableError } from '../watch/watch-docker-events.js';
-import { loadWatchState } from '../watch/watch-state.js';
+import type { loadWatchState } from '../watch/watch-state.js';
 
 /** Exit statuses: 0 stopped by a signal, 1 another watcher runs (or `status`: not running), 2 usage, 3 internal error, 4 Docker unreachable at start. */
 const EXIT = { ok: 0, refused: 1, usage: 2, internal: 3, noDocker: 4 } as const;
@@ -63,8 +63,7 @@ function status(args: { stateFile: string; json: boolean }): void {
     const text = fs.readFileSync(args.stateFile, 'utf8');
     loaded = { kind: 'ok', state: JSON.parse(text) };
   } catch (err) {
-    loaded =
-      (err as NodeJS.ErrnoException).code === 'ENOENT' ? { kind: 'missing' } : { kind: 'error', error: (err as Error).message };
+    loaded = (err as NodeJS.ErrnoException).code === 'ENOENT' ? { kind: 'missing' } : { kind: 'error', error: (err as Error).message };
   }
   const state = loaded.kind === 'ok' ? loaded.state : null;
   const anchorNano = state?.anchor ? keyTime(state.anchor) : null;
@@ -105,7 +104,11 @@ await yargs(hideBin(process.argv))
     'Watch Docker events until SIGTERM/SIGINT (the systemd service)',
     (y) =>
       y
-        .option('wait', { type: 'boolean', default: false, describe: 'Wait for a Docker daemon that is not there at start (instead of exit 4)' })
+        .option('wait', {
+          type: 'boolean',
+          default: false,
+          describe: 'Wait for a Docker daemon that is not there at start (instead of exit 4)',
+        })
         .option('max-backoff', { type: 'number', default: 30, describe: 'Longest pause between reconnection attempts, seconds' })
         .check((a) => {
           const v = Number(a['max-backoff']);

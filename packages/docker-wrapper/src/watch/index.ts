@@ -1,4 +1,4 @@
-export { checkContinuity, type Continuity, DOCKER_EVENT_HISTORY } from './check-continuity.js';
+export { type Continuity, checkContinuity, DOCKER_EVENT_HISTORY } from './check-continuity.js';
 export { ContainerMemory, type RememberedContainer } from './container-memory.js';
 export { type Described, describeEvent, type Inspect, type InspectInfo, type PlannedEvent, type WatchedType } from './describe-event.js';
 export { type DockerEvent, dockerTimeParam, eventKey, isoFromNano, keyTime, nowNano, parseDockerEvent } from './docker-event.js';

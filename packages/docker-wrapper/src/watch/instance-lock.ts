@@ -7,7 +7,9 @@ export class AlreadyRunningError extends Error {
     readonly pidFile: string,
     readonly pid: number,
   ) {
-    super(`another ds01-docker-watch (pid ${pid}) is already running (${pidFile}); stop it first, two watchers would log every event twice`);
+    super(
+      `another ds01-docker-watch (pid ${pid}) is already running (${pidFile}); stop it first, two watchers would log every event twice`,
+    );
   }
 }
 

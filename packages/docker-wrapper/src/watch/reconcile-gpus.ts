@@ -98,7 +98,14 @@ export class GpuReconciler {
       if (result.exitCode !== 0 || !validateResult(parsed)) {
         this.failures += 1;
         const why = result.timedOut ? 'timed out' : `exit ${result.exitCode ?? 'none'}`;
-        log(`GPU reconcile failed (${why}): ${String(result.stderr || result.stdout).trim().split('\n')[0]?.slice(0, 300) ?? ''}`);
+        log(
+          `GPU reconcile failed (${why}): ${
+            String(result.stderr || result.stdout)
+              .trim()
+              .split('\n')[0]
+              ?.slice(0, 300) ?? ''
+          }`,
+        );
       }
     } catch (err) {
       this.runs += 1;

@@ -123,7 +123,9 @@ export class DockerEventWatcher {
       } else {
         this.sinceNano = now;
         if (loaded.kind === 'corrupt') {
-          this.diag(`state file ${this.options.stateFile} was unreadable (${loaded.error}); moved to ${loaded.movedTo || '(could not move)'}`);
+          this.diag(
+            `state file ${this.options.stateFile} was unreadable (${loaded.error}); moved to ${loaded.movedTo || '(could not move)'}`,
+          );
           const from = loaded.lastWrite ? loaded.lastWrite.toISOString() : isoFromNano(now);
           this.logGap(from, isoFromNano(now), 'state_unreadable');
         }
@@ -172,7 +174,20 @@ export class DockerEventWatcher {
       this.diag(`could not read Docker's event history to check for a gap: ${(err as Error).message}`);
       return;
     }
-    if (continuity.gap) this.logGap(isoFromNano(continuity.fromNano), isoFromNano(continuity.toNano), continuity.reason);
+    if (continuity.gap) {
+      this.logGap(isoFromNano(continuity.fromNano), isoFromNano(continuity.toNano), continuity.reason);
+      this.dropAnchor();
+    }
+  }
+
+  /**
+   * Docker no longer holds the anchor (a gap was reported, or the daemon went
+   * away and came back): keeping it would report the same gap at every later
+   * start. The next container event becomes the anchor.
+   */
+  private dropAnchor(): void {
+    this.anchor = null;
+    this.anchorNano = -1n;
   }
 
   private logGap(from: string, to: string, reason: string): void {
@@ -203,6 +218,7 @@ export class DockerEventWatcher {
         connectedAt = Date.now();
         connections += 1;
         if (connections > 1) {
+          this.dropAnchor();
           this.diag(`reconnected to Docker at ${this.options.docker.address}`);
           logEvent('monitor.start', {
             source: WATCH_SOURCE,
