@@ -52,7 +52,7 @@ function makePrinter(opts: QueryOptions, sink: LineSink, follow: boolean): Print
     paint: opts.colour ? ansiPaint : noPaint,
     // Following prints rows as they come: fix the widths up front.
     batch: follow ? 1 : 1000,
-    minWidths: follow ? { type: 24, user: 8, container: 20, source: 12 } : {},
+    minWidths: follow ? { type: 28, user: 8, container: 20, source: 12 } : {},
   });
   return {
     add: (hit) => table.add(hit),
@@ -132,7 +132,6 @@ export async function runQuery(opts: QueryOptions, io: Pick<CliIo, 'stdout' | 's
     if (opts.cursorFile && lastPrinted) writeCursor(opts.cursorFile, lastPrinted.event);
 
     if (opts.follow) {
-      if (io.stderr.isTTY) warn(`following ${opts.files.join(', ')} (Ctrl+C to stop)`);
       const followers = opts.files.map((file, i) => {
         let start = followStarts[i];
         // Do not print again what the backlog already read past the start.
@@ -141,6 +140,8 @@ export async function runQuery(opts: QueryOptions, io: Pick<CliIo, 'stdout' | 's
         }
         return { file, follower: new LogFollower(file, opts.filter, stats, start) };
       });
+      // On stderr, so --json stays pure; it also tells scripts the positions are fixed.
+      warn(`following ${opts.files.join(', ')} (Ctrl+C to stop)`);
       const abort = new AbortController();
       const stop = () => abort.abort();
       process.once('SIGINT', stop);
