@@ -8,6 +8,7 @@ import { fakeNvidiaSmi } from '../../../test-support/fake-gpus.js';
 
 export const BIN = fileURLToPath(new URL('../dist/bin/ds01-gpu.js', import.meta.url));
 export const TEST_LABEL = 'ds01test.gpu-allocator';
+export const SCOPE_KEY = 'ds01test.scope';
 
 export const A100 = [
   'GPU-88bfa489-a208-1706-fee2-2bcef87fa90d',
@@ -56,6 +57,8 @@ export function sandbox(options: { scenario?: string; config?: string } = {}): S
     DS01_EVENTS_FILE: path.join(dir, 'events.jsonl'),
     DS01_NVIDIA_SMI: fakeNvidiaSmi,
     DS01_FAKE_GPUS: options.scenario ?? 'a100x4',
+    // Tests share one engine: each sandbox sees only its own containers.
+    DS01_GPU_SCOPE_LABEL: `${SCOPE_KEY}=${path.basename(dir)}`,
   };
   const stateFile = path.join(dir, 'state', 'gpu-state.json');
   const run = (args: string[], extra: Record<string, string | undefined> = {}) =>
@@ -97,6 +100,8 @@ export function sandbox(options: { scenario?: string; config?: string } = {}): S
 
 export interface ContainerSpec {
   user: string;
+  /** The sandbox whose allocator should see it. */
+  sb: Sandbox;
   name?: string;
   /** GPU UUIDs requested with DeviceRequests (as `--gpus device=...`). */
   gpus?: string[];
@@ -111,7 +116,8 @@ export interface ContainerSpec {
 /** Creates a container through the Engine API, labelled as the wrapper would. */
 export async function createContainer(spec: ContainerSpec): Promise<{ id: string; name: string }> {
   const name = spec.name ?? uniqueName('gpu');
-  const labels: Record<string, string> = { [TEST_LABEL]: '1', ...(spec.labels ?? {}) };
+  const scope = (spec.sb.env.DS01_GPU_SCOPE_LABEL as string).split('=');
+  const labels: Record<string, string> = { [TEST_LABEL]: '1', [scope[0] as string]: scope[1] as string, ...(spec.labels ?? {}) };
   if (spec.wrapperLabels !== false) {
     labels['ds01.user'] = spec.user;
     labels['ds01.managed'] = 'true';
@@ -170,7 +176,7 @@ export async function wrapperCreate(
   if (opts.prefer) args.push('--prefer', opts.prefer);
   const a = await sb.json(args, { DS01_AS_USER: user });
   if (a.code !== 0) throw new Error(`allocate failed: ${JSON.stringify(a.out)}`);
-  const c = await createContainer({ user, name, gpus: a.out.gpus.map((g: { uuid: string }) => g.uuid), start: opts.start ?? true });
+  const c = await createContainer({ sb, user, name, gpus: a.out.gpus.map((g: { uuid: string }) => g.uuid), start: opts.start ?? true });
   const b = await sb.json(['bind', '--reservation', a.out.reservation, '--container-id', c.id], { DS01_AS_USER: user });
   if (b.code !== 0) throw new Error(`bind failed: ${JSON.stringify(b.out)}`);
   return { alloc: a.out, ...c };

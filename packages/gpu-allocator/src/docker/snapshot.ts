@@ -83,7 +83,10 @@ export async function inspectContainer(id: string): Promise<InspectInfo | null> 
  */
 export async function takeSnapshot(wantInspect: (c: ContainerView) => boolean): Promise<DockerSnapshot> {
   const takenAt = Date.now();
-  const list = await docker().listContainers({ all: true });
+  // DS01_GPU_SCOPE_LABEL (key or key=value) limits the allocator to the containers carrying it: a test
+  // suite sharing one Docker engine, or two ds01 instances on one host. Unset on a normal host.
+  const scope = process.env.DS01_GPU_SCOPE_LABEL;
+  const list = await docker().listContainers(scope ? { all: true, filters: { label: [scope] } } : { all: true });
   const containers = new Map<string, ContainerView>();
   const byName = new Map<string, ContainerView>();
   for (const item of list) {
