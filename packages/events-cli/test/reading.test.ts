@@ -8,7 +8,6 @@ import { findOffset } from '../src/read/find-offset.js';
 import { cli, jqLines, tempDir, v1, v2, writeLog } from './helpers/fixtures.js';
 
 const HOUR = 3_600_000;
-const DAY = 24 * HOUR;
 const nOf = (events: Record<string, unknown>[]) => events.map((e) => (e.details as { n: number }).n);
 
 describe('rotated and compressed logs', () => {
