@@ -1,4 +1,5 @@
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import { createRequire } from 'node:module';
+import type { Ajv2020, ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import { envelopeSchema } from './envelope.js';
 import { type EventType, eventCatalogue, isCatalogued } from './event-types/index.js';
 
@@ -14,8 +15,13 @@ let ajv: Ajv2020 | undefined;
 let envelopeValidator: ValidateFunction | undefined;
 const detailValidators = new Map<string, ValidateFunction>();
 
+// ajv is loaded on first validation, not at import: every bin imports this
+// package to log events, and most never validate one (the wrapper's hot path).
 function getAjv(): Ajv2020 {
-  ajv ??= new Ajv2020({ allErrors: true, strict: false });
+  if (!ajv) {
+    const { Ajv2020: AjvClass } = createRequire(import.meta.url)('ajv/dist/2020.js') as typeof import('ajv/dist/2020.js');
+    ajv = new AjvClass({ allErrors: true, strict: false });
+  }
   return ajv;
 }
 
