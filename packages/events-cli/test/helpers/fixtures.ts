@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { execa, type Options } from 'execa';
+import { execa } from 'execa';
 import { afterEach } from 'vitest';
 
 const made: string[] = [];
@@ -79,10 +79,26 @@ export function appendLog(file: string, lines: string[]): void {
   fs.appendFileSync(file, `${lines.join('\n')}\n`);
 }
 
+export interface RunResult {
+  exitCode: number | undefined;
+  stdout: string;
+  stderr: string;
+}
+
 /** Runs the built bin with the log at `file`, TZ set to New York and no colour by default. */
-export function run(args: string[], file: string | null, opts: Options & { env?: Record<string, string> } = {}) {
+export async function run(
+  args: string[],
+  file: string | null,
+  opts: { uid?: number; gid?: number; env?: Record<string, string> } = {},
+): Promise<RunResult> {
   const env: Record<string, string> = { TZ, ...(file ? { DS01_EVENTS_FILE: file } : {}), ...(opts.env ?? {}) };
-  return execa(process.execPath, [BIN, ...args], { ...opts, env, extendEnv: true, reject: false });
+  const r = await execa(process.execPath, [BIN, ...args], {
+    ...(opts.uid !== undefined ? { uid: opts.uid, gid: opts.gid } : {}),
+    env,
+    extendEnv: true,
+    reject: false,
+  });
+  return { exitCode: r.exitCode, stdout: String(r.stdout), stderr: String(r.stderr) };
 }
 
 /** Parses each stdout line with jq (the real one), failing on anything jq rejects. */
