@@ -1,35 +1,28 @@
-import { type ClassifiedContainer, classifyContainer, type InspectLike } from '@ds01/events-core/jobs';
+import { type ClassifiedContainer, type ContainerLister, type InspectLike, listClassifiedContainers } from '@ds01/events-core/jobs';
 import type Docker from 'dockerode';
-import { statusOf } from './docker-client.js';
-import { listFilters, nameMatcher, type Selection, selectionMiss } from './select-containers.js';
+import { statusOf } from './docker-errors.js';
+import { type Selection, selectionMiss } from './select-containers.js';
 
 export interface Listing {
-  /** Selected containers, inspected and classified. */
+  /** Selected containers, inspected and classified, by name. */
   containers: ClassifiedContainer[];
-  /** How many the selection left out (unmanaged, name filter, excluded labels). */
-  leftOut: number;
+  /** Listed but unreadable (not gone): id and message. */
+  errors: { id: string; message: string }[];
 }
 
 /**
- * Lists containers once for the whole run: one listing call, then one inspect
- * per selected container (the listing lacks DeviceRequests and stop times).
- * A container removed between the two is simply not there.
+ * Lists containers once for the whole run (events-core's shared lister): the
+ * selection is applied to the listing items, so only selected containers are
+ * inspected. A container removed in between is simply not there.
  */
 export async function listContainers(docker: Docker, sel: Selection): Promise<Listing> {
-  const items = await docker.listContainers({ all: true, filters: listFilters(sel) });
-  const matchName = nameMatcher(sel.nameFilter);
-  const containers: ClassifiedContainer[] = [];
-  let leftOut = 0;
-  for (const item of items) {
-    if (selectionMiss(item, sel, matchName)) {
-      leftOut++;
-      continue;
-    }
-    const info = await inspect(docker, item.Id);
-    if (info) containers.push(classifyContainer(info));
-  }
-  containers.sort((a, b) => a.name.localeCompare(b.name));
-  return { containers, leftOut };
+  const listing = await listClassifiedContainers(docker as unknown as ContainerLister, {
+    all: true,
+    ...(sel.nameFilter ? { nameFilter: sel.nameFilter } : {}),
+    keep: (item) => selectionMiss(item, sel) === null,
+  });
+  const containers = [...listing.containers].sort((a, b) => a.name.localeCompare(b.name));
+  return { containers, errors: listing.errors };
 }
 
 /** One inspect; null when the container is gone. */
@@ -42,7 +35,7 @@ export async function inspect(docker: Docker, id: string): Promise<InspectLike |
   }
 }
 
-/** Ids of every container that exists now (any state, any owner). */
+/** Ids and names of every container that exists now (any state, any owner). */
 export async function existingContainerIds(docker: Docker): Promise<{ ids: Set<string>; names: Set<string> }> {
   const items = await docker.listContainers({ all: true });
   return {

@@ -1,7 +1,7 @@
 import { type ClassifiedContainer, classifyContainer } from '@ds01/events-core/jobs';
 import type Docker from 'dockerode';
 import type { Decision } from './decide-removal.js';
-import { messageOf, statusOf } from './docker-client.js';
+import { messageOf, statusOf } from './docker-errors.js';
 import { inspect } from './list-containers.js';
 
 export type RemoveOutcome =

@@ -14,7 +14,7 @@ import {
 } from './allocator-schemas.js';
 import { cleanupStateFile, markSeen } from './cleanup-state.js';
 import { type Decision, decideContainersPhase, decideGpuPhase, type Phase } from './decide-removal.js';
-import { messageOf } from './docker-client.js';
+import { messageOf } from './docker-errors.js';
 import { findOrphanAllocations, findOrphanProcesses, type OrphanAllocation, type OrphanProcess } from './find-orphans.js';
 import { existingContainerIds, listContainers } from './list-containers.js';
 import { removeIfStillDue } from './remove-container.js';
@@ -443,6 +443,10 @@ export type LogFn = (line: string, level?: 'verbose') => void;
 export async function runCleanup(docker: Docker, config: SiteConfig, opts: CleanupOptions, log: LogFn): Promise<CleanupReport> {
   const run = new Run(docker, config, opts, log);
   const listing = await listContainers(docker, opts);
+  for (const e of listing.errors) {
+    run.report.failures++;
+    run.warn('inspect_failed', `container ${e.id.slice(0, 12)} could not be inspected: ${e.message}`);
+  }
   await pauseAfterListingForTests(listing.containers.map((c) => c.id));
   let remaining = listing.containers;
   if (opts.command !== 'containers') {

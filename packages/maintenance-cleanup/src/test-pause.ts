@@ -11,7 +11,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 export async function pauseAfterListingForTests(ids: string[]): Promise<void> {
   const dir = process.env.DS01_CLEANUP_TEST_PAUSE;
   if (!dir) return;
-  fs.writeFileSync(path.join(dir, 'listed'), `${JSON.stringify(ids)}\n`);
+  // Written aside and renamed, so a test that sees the file sees all of it.
+  fs.writeFileSync(path.join(dir, 'listed.tmp'), `${JSON.stringify(ids)}\n`);
+  fs.renameSync(path.join(dir, 'listed.tmp'), path.join(dir, 'listed'));
   const resume = path.join(dir, 'resume');
   const until = Date.now() + 60_000;
   while (!fs.existsSync(resume) && Date.now() < until) await sleep(25);

@@ -5,7 +5,7 @@ import { adminPolicyOf, getCallerIdentity } from '@ds01/events-core/identity';
 import { type LabelMatcher, parseLabelMatcher, withJobLock } from '@ds01/events-core/jobs';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { messageOf, openDocker } from '../docker-client.js';
+import { messageOf } from '../docker-errors.js';
 import { type CleanupOptions, type CleanupReport, type Command, JOB, runCleanup } from '../run-cleanup.js';
 import { summaryLine } from '../summary.js';
 
@@ -35,6 +35,7 @@ async function main(command: Command, args: Args): Promise<number> {
     return code;
   };
 
+  if (args.nameFilter !== undefined && args.nameFilter.trim() === '') usageError('--name-filter: give a non-empty pattern');
   const excludeLabels: LabelMatcher[] = [];
   for (const text of args.excludeLabel) {
     try {
@@ -66,6 +67,8 @@ async function main(command: Command, args: Args): Promise<number> {
     );
   }
 
+  // Loaded only now: dockerode is the slowest import, and help, usage and config errors do not need it.
+  const { openDocker } = await import('../docker-client.js');
   const docker = openDocker();
   try {
     await docker.ping();
@@ -137,7 +140,10 @@ await yargs(hideBin(process.argv))
   .option('dry-run', { type: 'boolean', default: false, describe: 'Change nothing; print what would be done and why' })
   .option('json', { type: 'boolean', default: false, describe: 'Print a JSON report of every container considered (only JSON on stdout)' })
   .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'Also print containers kept and why' })
-  .option('name-filter', { type: 'string', describe: 'Only containers whose name matches this glob (e.g. "alice-*")' })
+  .option('name-filter', {
+    type: 'string',
+    describe: "Only containers whose name matches (Docker's name filter: a substring or regular expression, e.g. alice-)",
+  })
   .option('include-unmanaged', { type: 'boolean', default: false, describe: 'Also consider containers without ds01.managed=true' })
   .option('exclude-label', {
     type: 'string',
