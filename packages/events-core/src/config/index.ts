@@ -15,3 +15,5 @@ export {
   resolveUserLimits,
 } from './resolve.js';
 export { limitBlockProperties, policiesSchema, siteConfigSchema } from './schema.js';
+// The config file's path (DS01_CONFIG or the default), for tools that load only this subpath.
+export { configFilePath } from '../paths.js';
