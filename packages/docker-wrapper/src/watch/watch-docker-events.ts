@@ -114,9 +114,10 @@ export class DockerEventWatcher {
   async run(): Promise<void> {
     const release = acquireInstanceLock(`${this.options.stateFile}.pid`);
     try {
-      const loaded = loadWatchState(this.options.stateFile);
+      // Docker first: a state file is only read (and, if unreadable, moved aside) by a watcher that can go on.
       await this.waitForDocker();
       if (this.stopping) return;
+      const loaded = loadWatchState(this.options.stateFile);
       const now = nowNano();
       if (loaded.kind === 'ok') {
         await this.restore(loaded.state, now);
