@@ -106,8 +106,15 @@ export function events(s: Site, type?: string): LoggedEvent[] {
     .filter((e) => !type || e.event_type === type);
 }
 
-export function runCleanup(s: Site, args: string[], opts: Options = {}) {
-  return execa(process.execPath, [bin, ...args], { reject: false, env: { ...process.env, ...s.env }, ...opts });
+export interface BinResult {
+  exitCode: number | undefined;
+  stdout: string;
+  stderr: string;
+}
+
+export async function runCleanup(s: Site, args: string[], opts: Options = {}): Promise<BinResult> {
+  const r = await execa(process.execPath, [bin, ...args], { reject: false, env: { ...process.env, ...s.env }, ...opts });
+  return { exitCode: r.exitCode, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
 }
 
 /** Runs with --json and parses the report. */
@@ -115,7 +122,7 @@ export async function runJson(s: Site, args: string[]) {
   const r = await runCleanup(s, [...args, '--json']);
   let report: Report;
   try {
-    report = JSON.parse(String(r.stdout));
+    report = JSON.parse(r.stdout);
   } catch {
     throw new Error(`not JSON (exit ${r.exitCode}): ${r.stdout}\n${r.stderr}`);
   }
