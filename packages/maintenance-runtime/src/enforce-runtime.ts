@@ -97,6 +97,7 @@ interface Judged {
 }
 
 const RUNNING = new Set(['running', 'paused']);
+const ACTION_CONCURRENCY = 8;
 
 /** One run of the job: observe every container, then warn, stop or notify, each re-checked and isolated. */
 export async function enforceRuntime(options: EnforceOptions): Promise<RunReport> {
@@ -109,7 +110,7 @@ export async function enforceRuntime(options: EnforceOptions): Promise<RunReport
   let failures = 0;
 
   const exemptions = loadExemptions(options.config.dir);
-  for (const problem of exemptions.problems) {
+  for (const problem of [...options.config.warnings, ...exemptions.problems]) {
     warnings.push(problem);
     log(`warning: ${problem}`);
   }
@@ -148,7 +149,7 @@ export async function enforceRuntime(options: EnforceOptions): Promise<RunReport
     work = await state.update(observe);
   }
 
-  for (const item of work) {
+  const handle = async (item: Work): Promise<void> => {
     if (dryRun) {
       if (isAction(item.report.action)) item.report.outcome = 'dry_run';
     } else {
@@ -162,7 +163,13 @@ export async function enforceRuntime(options: EnforceOptions): Promise<RunReport
     }
     if (item.report.outcome === 'failed') log(`error: ${item.container.name}: ${item.report.action}: ${item.report.detail}`);
     else if (isAction(item.report.action) || options.verbose) log(describeContainer(item.report, dryRun));
-  }
+  };
+  // Stops wait out their grace (up to minutes each): several at once keep a run within its cron interval.
+  let next = 0;
+  const worker = async () => {
+    while (next < work.length) await handle(work[next++] as Work);
+  };
+  await Promise.all(Array.from({ length: Math.min(ACTION_CONCURRENCY, Math.max(1, work.length)) }, worker));
 
   const reports = work.map((w) => w.report);
   const counts = countOf(reports, listing.vanished.length);

@@ -2,7 +2,6 @@
 import { ConfigError, loadSiteConfig, type SiteConfig } from '@ds01/events-core/config';
 import { adminPolicyOf, getCallerIdentity } from '@ds01/events-core/identity';
 import { withJobLock } from '@ds01/events-core/jobs';
-import Docker from 'dockerode';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { enforceRuntime, type RunReport } from '../enforce-runtime.js';
@@ -89,8 +88,10 @@ async function main(): Promise<void> {
 
   const log = json ? () => {} : (text: string) => process.stdout.write(line(text));
   const progress = process.stderr.isTTY && !json ? (text: string) => process.stderr.write(`ds01-runtime: ${text}\n`) : undefined;
-  const run = () =>
-    enforceRuntime({
+  const run = async () => {
+    // Loaded only for a run that goes ahead: a refused or stepped-aside run stays cheap.
+    const { default: Docker } = await import('dockerode');
+    return enforceRuntime({
       docker: new Docker(),
       config,
       dryRun,
@@ -100,6 +101,7 @@ async function main(): Promise<void> {
       ...(progress ? { progress } : {}),
       ...(nameFilter ? { nameFilter } : {}),
     });
+  };
 
   let report: RunReport;
   if (dryRun) {
