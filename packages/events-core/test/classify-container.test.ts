@@ -72,3 +72,11 @@ describe('label matchers', () => {
     expect(() => parseLabelMatcher('')).toThrow(/want key or key=value/);
   });
 });
+
+describe('classifyContainer exec sessions', () => {
+  it('keeps the exec session ids, empty when Docker lists none', () => {
+    expect(classifyContainer({ ...base, ExecIDs: ['e1', 'e2'] }).execIds).toEqual(['e1', 'e2']);
+    expect(classifyContainer({ ...base, ExecIDs: null }).execIds).toEqual([]);
+    expect(classifyContainer(base).execIds).toEqual([]);
+  });
+});

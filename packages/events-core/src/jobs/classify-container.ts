@@ -28,6 +28,8 @@ export interface InspectLike {
   } | null;
   Config?: { Labels?: Record<string, string> | null; Env?: string[] | null } | null;
   HostConfig?: { DeviceRequests?: ContainerFacts['deviceRequests']; Runtime?: string } | null;
+  /** Exec sessions started in it (ended ones stay listed for a while). */
+  ExecIDs?: string[] | null;
 }
 
 /** Docker's container states (`State.Status`). */
@@ -56,6 +58,8 @@ export interface ClassifiedContainer {
   finishedAt: number | null;
   labels: Record<string, string>;
   facts: ContainerFacts;
+  /** Its exec session ids (`ExecIDs`); whether one still runs needs an exec inspect. */
+  execIds: string[];
 }
 
 function uidToName(uid: number): string | undefined {
@@ -85,6 +89,7 @@ export function classifyContainer(inspect: InspectLike): ClassifiedContainer {
     finishedAt: parseDockerTime(inspect.State?.FinishedAt),
     labels,
     facts,
+    execIds: inspect.ExecIDs ?? [],
   };
 }
 
