@@ -21,6 +21,11 @@ export interface DecideInput {
   exemption: ExemptionDecision;
   exemptNotified: boolean;
   marks: WarningMarks;
+  /**
+   * The container restarted without a stop anyone saw: the stop time moved later by the
+   * moment it was down, which must not count as a new schedule (and re-arm the warnings).
+   */
+  keepWarnings?: boolean;
 }
 
 export interface DecideResult {
@@ -47,16 +52,19 @@ export function decide(input: DecideInput): DecideResult {
       marks: input.marks,
     };
   }
+  const since = now - runtimeMs;
+  let sent = input.marks;
+  if (input.keepWarnings && sent.dueAt != null && sent.dueAt < since + limitMs) sent = { ...sent, dueAt: since + limitMs };
   const plan = planWarnings({
     now,
-    since: now - runtimeMs,
+    since,
     limitMs,
     firstFraction: FIRST_WARNING_FRACTION,
     finalFraction: FINAL_WARNING_FRACTION,
     leadMs,
-    sent: input.marks,
+    sent,
   });
-  const marks = plan.rearmed ? {} : input.marks;
+  const marks = plan.rearmed ? {} : sent;
   switch (plan.step) {
     case 'first':
     case 'final':

@@ -221,6 +221,13 @@ function observeAll(
       work.push(skipped(c, { ...base, action: 'not_running', reason: 'never started' }));
       continue;
     }
+    const policy = resolveRuntimePolicy(options.config, exemptions, c.owner, c.type, now);
+    // A start after a stop that a run saw (or this job made) re-arms the warnings: the new lap gets
+    // its own, and a container past its limit a fresh final warning with the full lead. A restart
+    // no run saw (a crash loop, a quick `docker restart`) keeps them, so a container that keeps
+    // restarting is neither warned every run nor kept alive by a lead time that starts again.
+    // since_start counts from zero after any restart, so there every restart re-arms.
+    const rearm = restarted && (policy.mode === 'since_start' || previous?.ledger.lap.end !== null);
     const record: ContainerRecord = {
       ...(previous ?? { firstSeen: now, warnings: {} }),
       name: c.name,
@@ -228,12 +235,10 @@ function observeAll(
       type: c.type,
       lastSeen: now,
       ledger,
-      // Warnings re-arm with each start: every lap gets its own first and final warning.
-      warnings: restarted || !previous ? {} : previous.warnings,
+      warnings: rearm || !previous ? {} : previous.warnings,
     };
     data.containers[c.id] = record;
 
-    const policy = resolveRuntimePolicy(options.config, exemptions, c.owner, c.type, now);
     const ran = runtimeMs(ledger, policy.mode, now);
     const judged = {
       ...base,
@@ -254,6 +259,7 @@ function observeAll(
       exemption: policy.exemption,
       exemptNotified: record.exemptNotifiedAt !== undefined,
       marks: record.warnings,
+      keepWarnings: restarted && !rearm,
     });
     record.warnings = marks;
     work.push({ container: c, report: { ...judged, ...reportOf(decision) }, judged: { record, policy, runtimeMs: ran, decision } });

@@ -61,4 +61,13 @@ describe('decide', () => {
     expect(kept).toEqual({});
     expect(decision.kind).toBe('ok');
   });
+
+  it('keeps the warnings over a restart nobody saw, so restarting cannot push the stop back', () => {
+    // Final warning sent for a stop at now; the container restarted unseen and lost 2 s of runtime.
+    const marks = { firstAt: base.now - H, finalAt: base.now - 20 * MIN, dueAt: base.now };
+    const input = { ...base, runtimeMs: 24 * H - 2000, marks };
+    expect(decide({ ...input, keepWarnings: true }).decision).toMatchObject({ kind: 'wait', stopAt: base.now + 2000 });
+    // Seen as a new schedule instead, it would warn again and wait the full lead once more.
+    expect(decide(input).decision).toMatchObject({ kind: 'warn', level: 'final', stopAt: base.now + 10 * MIN });
+  });
 });

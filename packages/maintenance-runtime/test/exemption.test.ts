@@ -56,7 +56,9 @@ describeDocker('ds01-runtime and exempt users', () => {
     // Past the expiry alice is treated like anyone: a final warning, then the stop after the lead time.
     while (Date.now() <= expiry.getTime()) await sleep(250);
     await runUntil(site, (r) => entryOf(r, temporary.id)?.action === 'stop' && entryOf(r, temporary.id)?.outcome === 'done');
-    const forAlice = eventsOf(site).filter((e) => e.details.container_id === temporary.id && e.event_type.startsWith('maintenance.runtime_'));
+    const forAlice = eventsOf(site).filter(
+      (e) => e.details.container_id === temporary.id && e.event_type.startsWith('maintenance.runtime_'),
+    );
     expect(forAlice.map((e) => [e.event_type, e.details.level])).toEqual([
       ['maintenance.runtime_exempt', undefined],
       ['maintenance.runtime_warning', 'final'],
@@ -64,7 +66,9 @@ describeDocker('ds01-runtime and exempt users', () => {
     ]);
     expect(forAlice[0]?.details.reason).toMatch(/thesis deadline/);
     expect(forAlice[0]?.details.expires).toBe(expiry.toISOString());
-    expect(Date.parse(forAlice[2]?.timestamp as string) - Date.parse(forAlice[1]?.timestamp as string)).toBeGreaterThanOrEqual(LEAD_S * 1000);
+    expect(Date.parse(forAlice[2]?.timestamp as string) - Date.parse(forAlice[1]?.timestamp as string)).toBeGreaterThanOrEqual(
+      LEAD_S * 1000,
+    );
     expect(inboxOf(site, 'alice').map((n) => n.severity)).toEqual(['info', 'final', 'stopped']);
 
     // bob's permanent exemption: still running, one event and one notice in all those runs.

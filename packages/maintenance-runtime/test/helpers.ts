@@ -1,11 +1,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { loadSiteConfig } from '@ds01/events-core/config';
+import Docker from 'dockerode';
 import { execa, type Options } from 'execa';
 import { afterAll } from 'vitest';
 import { dockerApi, removeContainersByLabel, testImage, uniqueName } from '../../../test-support/docker.js';
-import { loadSiteConfig } from '@ds01/events-core/config';
-import Docker from 'dockerode';
 import { enforceRuntime, type RunReport } from '../src/index.js';
 
 export const BIN = path.resolve(import.meta.dirname, '../dist/bin/ds01-runtime.js');
@@ -175,7 +175,9 @@ export async function runUntil(site: Site, done: (r: RunReport) => boolean, dead
     const report = await runApi(site);
     reports.push(report);
     if (process.env.RT_DEBUG) {
-      process.stderr.write(`run ${report.started_at} ${JSON.stringify(report.containers.map((c) => [c.name.slice(-6), c.action, c.runtime_s, c.outcome]))}\n`);
+      process.stderr.write(
+        `run ${report.started_at} ${JSON.stringify(report.containers.map((c) => [c.name.slice(-6), c.action, c.runtime_s, c.outcome]))}\n`,
+      );
     }
     if (done(report)) return reports;
     await sleep(250);
