@@ -1,4 +1,4 @@
-import { type LoggedEvent, gpuUuidsOf } from './read-log.js';
+import { gpuUuidsOf, type LoggedEvent } from './read-log.js';
 
 export interface GpuHolder {
   uuid: string;
@@ -31,7 +31,12 @@ const sortHolders = (h: GpuHolder[]) => [...h].sort((a, b) => a.uuid.localeCompa
  * ds01.gpu.uuids labels), and the event log replayed (gpu.allocate adds,
  * gpu.release removes).
  */
-export function checkAgreement(status: AllocatorStatus, containers: DockerContainer[], events: LoggedEvent[], namePrefix: string): Agreement {
+export function checkAgreement(
+  status: AllocatorStatus,
+  containers: DockerContainer[],
+  events: LoggedEvent[],
+  namePrefix: string,
+): Agreement {
   const allocator = sortHolders(
     (status.allocations ?? [])
       .filter((a) => a.state !== 'revoked' && (a.container ?? '').startsWith(namePrefix))
@@ -49,7 +54,8 @@ export function checkAgreement(status: AllocatorStatus, containers: DockerContai
   for (const e of events) {
     const container = typeof e.details?.container === 'string' ? e.details.container : null;
     if (e.event_type === 'gpu.allocate' && container?.startsWith(namePrefix)) for (const u of gpuUuidsOf(e)) held.set(u, container);
-    if (e.event_type === 'gpu.release') for (const u of gpuUuidsOf(e)) if (held.has(u) && (!container || held.get(u) === container)) held.delete(u);
+    if (e.event_type === 'gpu.release')
+      for (const u of gpuUuidsOf(e)) if (held.has(u) && (!container || held.get(u) === container)) held.delete(u);
   }
   const eventLog = sortHolders([...held].map(([uuid, container]) => ({ uuid, container })));
   const key = (h: GpuHolder[]) => JSON.stringify(h);

@@ -2,11 +2,16 @@ import { fileURLToPath } from 'node:url';
 
 /** The shape of test-support/docker-daemon.mjs (plain ESM, no types of its own). */
 interface DockerDaemonModule {
-  ensureDocker(opts: { log?: (msg: string) => void }): Promise<
-    { dockerHost: string; image: string; stop: () => Promise<void>; private: boolean } | { unavailable: string }
-  >;
+  ensureDocker(opts: {
+    log?: (msg: string) => void;
+  }): Promise<{ dockerHost: string; image: string; stop: () => Promise<void>; private: boolean } | { unavailable: string }>;
   parseDockerHost(host: string): object | null;
-  dockerRequest(target: object, method: string, apiPath: string, opts?: { body?: string; headers?: Record<string, string>; timeoutMs?: number }): Promise<{ status: number; text: string }>;
+  dockerRequest(
+    target: object,
+    method: string,
+    apiPath: string,
+    opts?: { body?: string; headers?: Record<string, string>; timeoutMs?: number },
+  ): Promise<{ status: number; text: string }>;
   TEST_IMAGE: string;
 }
 

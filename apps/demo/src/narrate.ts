@@ -11,7 +11,13 @@ export interface Narrator {
   progress: (text: string) => void;
 }
 
-export function makeNarrator(opts: { out: NodeJS.WritableStream; err: NodeJS.WritableStream; quiet: boolean; colour: boolean; start: number }): Narrator {
+export function makeNarrator(opts: {
+  out: NodeJS.WritableStream;
+  err: NodeJS.WritableStream;
+  quiet: boolean;
+  colour: boolean;
+  start: number;
+}): Narrator {
   const c = (code: number) => (s: string) => (opts.colour ? `\u001b[${code}m${s}\u001b[0m` : s);
   const bold = c(1);
   const dim = c(2);

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { execa, type ResultPromise } from 'execa';
 import { DEMO_USERS } from './demo-config.js';
 import { ensureDemoDocker, NO_DOCKER_HELP } from './ensure-docker.js';
 import { ensureDemoUsers } from './ensure-users.js';
@@ -7,7 +8,6 @@ import { readEventsFrom } from './read-log.js';
 import { runScenario, type ScenarioResult } from './scenario.js';
 import { prepareSite } from './site.js';
 import { findRealDocker, missingTools, runTool, toolPath } from './tools.js';
-import { execa, type ResultPromise } from 'execa';
 
 export interface DemoOptions {
   /** Use this directory for the site and keep it afterwards (tests inspect it). */
@@ -41,11 +41,21 @@ export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
 
   const realDocker = findRealDocker();
   if (!realDocker) {
-    return { ...report, status: 'no-docker', message: `no Docker client found (the wrapper needs the real one).\n${NO_DOCKER_HELP}`, seconds: 0 };
+    return {
+      ...report,
+      status: 'no-docker',
+      message: `no Docker client found (the wrapper needs the real one).\n${NO_DOCKER_HELP}`,
+      seconds: 0,
+    };
   }
   const docker = await ensureDemoDocker(opts.log);
   if ('unavailable' in docker) {
-    return { ...report, status: 'no-docker', message: `${docker.unavailable}\n\n${NO_DOCKER_HELP}`, seconds: (Date.now() - started) / 1000 };
+    return {
+      ...report,
+      status: 'no-docker',
+      message: `${docker.unavailable}\n\n${NO_DOCKER_HELP}`,
+      seconds: (Date.now() - started) / 1000,
+    };
   }
   report.dockerHost = docker.dockerHost;
   let users: ReturnType<typeof ensureDemoUsers> | undefined;
@@ -57,10 +67,17 @@ export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
     users = ensureDemoUsers(DEMO_USERS, opts.log);
     if (!missing.includes('ds01-docker-watch')) {
       // The watcher logs every container lifecycle event, as the systemd service does on a host.
-      watcher = execa(process.execPath, [toolPath('ds01-docker-watch'), 'run'], { env: site.env, extendEnv: false, reject: false, stdio: 'ignore' });
+      watcher = execa(process.execPath, [toolPath('ds01-docker-watch'), 'run'], {
+        env: site.env,
+        extendEnv: false,
+        reject: false,
+        stdio: 'ignore',
+      });
     }
     n.section('ds01 demo: a shared 4-GPU server, three users, compressed time');
-    n.say(`site directory ${site.dir} (config, event log, state), Docker at ${docker.dockerHost}${docker.private ? ' (private, removed afterwards)' : ''}`);
+    n.say(
+      `site directory ${site.dir} (config, event log, state), Docker at ${docker.dockerHost}${docker.private ? ' (private, removed afterwards)' : ''}`,
+    );
     n.say('GPUs (stand-in nvidia-smi): three whole A100 80GB, and one A100 split into MIG slices 3g.40gb, 2g.20gb, 1g.10gb, 1g.10gb');
     n.say('groups: students alice, carol (MIG slices only, 0.5 GPU-eq, idle limit) · researchers bob (whole GPU, 1 GPU-eq, runtime limit)');
 
@@ -91,7 +108,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
       // Nothing keeps running: every demo container goes, whatever state it is in.
       const filters = encodeURIComponent(JSON.stringify({ name: [prefix] }));
       const list = await docker.request('GET', `/containers/json?all=1&filters=${filters}`).catch(() => null);
-      for (const c of (list?.json as { Id: string }[] | null) ?? []) await docker.request('DELETE', `/containers/${c.Id}?force=1&v=1`).catch(() => {});
+      for (const c of (list?.json as { Id: string }[] | null) ?? [])
+        await docker.request('DELETE', `/containers/${c.Id}?force=1&v=1`).catch(() => {});
     }
     if (docker.importedImage) await docker.request('DELETE', `/images/${encodeURIComponent(docker.image)}`).catch(() => {});
     await docker.stop();

@@ -52,10 +52,24 @@ export async function runScenario(site: DemoSite, docker: DemoDocker, n: Narrato
   const img = docker.image;
   const steps: StepRecord[] = [];
   const gaps: string[] = [];
-  const result: ScenarioResult = { prefix, steps, agreementWhileRunning: null, agreementAtEnd: null, stopped: { idle: false, runtime: false, released: false }, gaps };
+  const result: ScenarioResult = {
+    prefix,
+    steps,
+    agreementWhileRunning: null,
+    agreementAtEnd: null,
+    stopped: { idle: false, runtime: false, released: false },
+    gaps,
+  };
   const have = (t: ToolName) => !missing.includes(t);
 
-  const asUser = async (step: string, user: string, args: string[], expected: 'ok' | 'refused', note: (r: ToolRun) => string | undefined, extraEnv: NodeJS.ProcessEnv = {}) => {
+  const asUser = async (
+    step: string,
+    user: string,
+    args: string[],
+    expected: 'ok' | 'refused',
+    note: (r: ToolRun) => string | undefined,
+    extraEnv: NodeJS.ProcessEnv = {},
+  ) => {
     const r = await runTool('ds01-docker', args, { ...site.envAs(user), ...extraEnv });
     const asExpected = expected === 'ok' ? r.exitCode === 0 : r.exitCode !== 0;
     const envPrefix = Object.entries(extraEnv)
@@ -95,11 +109,15 @@ export async function runScenario(site: DemoSite, docker: DemoDocker, n: Narrato
     return a;
   };
   const printGpuTable = async () => {
-    const status = (await gpuStatus()) as { gpus?: { slot: string; name?: string; mig?: boolean; state: string; user?: string; container?: string; weight?: number }[] } | null;
+    const status = (await gpuStatus()) as {
+      gpus?: { slot: string; name?: string; mig?: boolean; state: string; user?: string; container?: string; weight?: number }[];
+    } | null;
     if (!status?.gpus) return;
     n.block(
       status.gpus
-        .map((g) => `slot ${String(g.slot).padEnd(4)} ${(g.mig ? `MIG ${g.name ?? ''}` : (g.name ?? 'GPU')).padEnd(28)} ${g.state.padEnd(8)} ${g.user ?? ''} ${g.container ? g.container.slice(prefix.length) : ''}`)
+        .map((g) =>
+          `slot ${String(g.slot).padEnd(4)} ${(g.name ?? 'GPU').padEnd(34)} ${g.state.padEnd(8)} ${g.user ?? ''} ${g.container ? g.container.slice(prefix.length) : ''}`.trimEnd(),
+        )
         .join('\n'),
     );
   };
@@ -114,28 +132,55 @@ export async function runScenario(site: DemoSite, docker: DemoDocker, n: Narrato
     await asUser('bob-gpu', 'bob', ['run', '-d', '--name', name('bob-sweep'), '--gpus', '1', img, 'sleep', '600'], 'ok', (r) =>
       r.exitCode === 0 ? 'a researcher: one whole A100' : undefined,
     );
-    await asUser('carol-cpu', 'carol', ['run', '-d', '--name', name('carol-notebook'), img, 'sleep', '600'], 'ok', () => 'no GPU asked, none given');
+    await asUser(
+      'carol-cpu',
+      'carol',
+      ['run', '-d', '--name', name('carol-notebook'), img, 'sleep', '600'],
+      'ok',
+      () => 'no GPU asked, none given',
+    );
     n.say('ds01-gpu status:');
     await printGpuTable();
 
     n.section('2. Limits and isolation');
-    await asUser('bob-quota', 'bob', ['run', '-d', '--name', name('bob-second'), '--gpus', '1', img, 'sleep', '600'], 'refused', () => 'bob already uses his 1 GPU-equivalent');
-    const ps = await asUser('carol-bypass', 'carol', ['ps', '-a', '--format', '{{.Names}}'], 'ok', () => 'the bypass switch is for admins: ignored and logged, carol still sees only her own containers', {
-      DS01_WRAPPER_BYPASS: '1',
-    });
+    await asUser(
+      'bob-quota',
+      'bob',
+      ['run', '-d', '--name', name('bob-second'), '--gpus', '1', img, 'sleep', '600'],
+      'refused',
+      () => 'bob already uses his 1 GPU-equivalent',
+    );
+    const ps = await asUser(
+      'carol-bypass',
+      'carol',
+      ['ps', '-a', '--format', '{{.Names}}'],
+      'ok',
+      () => 'the bypass switch is for admins: ignored and logged, carol still sees only her own containers',
+      {
+        DS01_WRAPPER_BYPASS: '1',
+      },
+    );
     if (/alice-train|bob-sweep/.test(ps.stdout)) {
       gaps.push('the bypass was not refused: carol saw other users’ containers');
       const last = steps.at(-1);
       if (last) last.asExpected = false;
     }
     await asUser('carol-other', 'carol', ['stop', name('alice-train')], 'refused', () => 'not her container');
-    await asUser('carol-privileged', 'carol', ['run', '-d', '--privileged', '--name', name('carol-root'), img, 'sleep', '600'], 'refused', () => '--privileged would make her root on the host');
+    await asUser(
+      'carol-privileged',
+      'carol',
+      ['run', '-d', '--privileged', '--name', name('carol-root'), img, 'sleep', '600'],
+      'refused',
+      () => '--privileged would make her root on the host',
+    );
     result.agreementWhileRunning = await agreement('while running');
   }
 
   // ---------------------------------------------------------------- maintenance
   n.section(`3. The maintenance jobs (cron runs them every 5 minutes; here every ${DEMO_TIMES.jobIntervalMs / 1000} s)`);
-  n.say(`students stop after ${DEMO_TIMES.idleTimeoutS} s idle; researchers after ${DEMO_TIMES.maxRuntimeS} s of runtime; warnings come first.`);
+  n.say(
+    `students stop after ${DEMO_TIMES.idleTimeoutS} s idle; researchers after ${DEMO_TIMES.maxRuntimeS} s of runtime; warnings come first.`,
+  );
   const jobs: [ToolName, string[]][] = [
     ['ds01-idle', ['--name-filter', prefix]],
     ['ds01-runtime', ['--name-filter', prefix]],
@@ -160,10 +205,10 @@ export async function runScenario(site: DemoSite, docker: DemoDocker, n: Narrato
       if (wantRuntime && !result.stopped.runtime) gaps.push('the runtime job did not stop bob’s container in time');
       break;
     }
-    for (const [tool, args] of jobs) {
-      if (!have(tool)) continue;
-      const r = await runTool(tool, args, site.env);
-      if (r.exitCode !== 0 && r.exitCode !== 1) n.say(`${tool} exited ${r.exitCode}: ${r.stderr.trim().split('\n').slice(-1)[0] ?? ''}`);
+    // Like two cron entries firing in the same minute: the jobs run side by side.
+    const runs = await Promise.all(jobs.filter(([tool]) => have(tool)).map(([tool, args]) => runTool(tool, args, site.env)));
+    for (const r of runs) {
+      if (r.exitCode !== 0 && r.exitCode !== 1) n.say(`${r.tool} exited ${r.exitCode}: ${r.stderr.trim().split('\n').slice(-1)[0] ?? ''}`);
     }
     showNewEvents();
     n.progress(`  … waiting for the idle and runtime limits (${Math.round((deadline - Date.now()) / 1000)} s left)`);

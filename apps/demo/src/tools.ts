@@ -45,7 +45,11 @@ export async function runTool(tool: ToolName, args: string[], env: NodeJS.Proces
 
 /** The Docker client the wrapper hands commands to: DS01_REAL_DOCKER, /usr/bin/docker, or the first on PATH. */
 export function findRealDocker(): string | undefined {
-  const candidates = [process.env.DS01_REAL_DOCKER, '/usr/bin/docker', ...(process.env.PATH ?? '').split(':').map((d) => d && path.join(d, 'docker'))];
+  const candidates = [
+    process.env.DS01_REAL_DOCKER,
+    '/usr/bin/docker',
+    ...(process.env.PATH ?? '').split(':').map((d) => d && path.join(d, 'docker')),
+  ];
   for (const c of candidates) {
     if (!c) continue;
     try {

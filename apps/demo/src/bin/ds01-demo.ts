@@ -23,7 +23,13 @@ async function main(): Promise<number> {
     .version(false)
     .parseAsync();
   const out = argv.json ? process.stderr : process.stdout;
-  const narrator = makeNarrator({ out, err: process.stderr, quiet: argv.quiet, colour: out.isTTY === true && process.env.NO_COLOR === undefined, start: Date.now() });
+  const narrator = makeNarrator({
+    out,
+    err: process.stderr,
+    quiet: argv.quiet,
+    colour: out.isTTY === true && process.env.NO_COLOR === undefined,
+    start: Date.now(),
+  });
   const report = await runDemo({ ...(argv.dir ? { dir: argv.dir } : {}), narrator, log: (m) => narrator.progress(`  ${m}`) });
   if (argv.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   if (report.status === 'no-docker') {
@@ -39,7 +45,12 @@ async function main(): Promise<number> {
     process.stdout.write(
       report.status === 'ok'
         ? `\nDemo finished in ${report.seconds} s. Nothing is left running${report.dir && argv.dir ? `; the site is kept in ${report.dir}` : ''}.\n`
-        : `\nDemo finished in ${report.seconds} s, but it could not show everything:\n${gaps.map((g) => `  - ${g}`).join('\n')}\n${report.scenario?.steps.filter((s) => !s.asExpected).map((s) => `  - step ${s.step} did not end as expected (${s.command ?? ''} exit ${s.exitCode ?? '?'})`).join('\n') ?? ''}\n`,
+        : `\nDemo finished in ${report.seconds} s, but it could not show everything:\n${gaps.map((g) => `  - ${g}`).join('\n')}\n${
+            report.scenario?.steps
+              .filter((s) => !s.asExpected)
+              .map((s) => `  - step ${s.step} did not end as expected (${s.command ?? ''} exit ${s.exitCode ?? '?'})`)
+              .join('\n') ?? ''
+          }\n`,
     );
   }
   return report.status === 'ok' ? 0 : 1;
