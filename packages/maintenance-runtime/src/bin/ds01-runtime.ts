@@ -30,7 +30,7 @@ async function main(): Promise<void> {
   const argv = await yargs(hideBin(process.argv))
     .scriptName('ds01-runtime')
     .usage(
-      '$0 [options]\n\nStops containers that ran longer than their owner’s max_runtime_h, after a first warning at 75 %\nand a final warning at 90 % that goes out at least policies.warning_lead_m minutes before the stop.\nRun from cron every 5 minutes (as root).',
+      '$0 [options]\n\nStops containers that ran longer than their owner’s max_runtime_h (counted across restarts unless runtime_mode is since_start), after a first warning at 75% and a final warning at 90% that goes out at least policies.warning_lead_m minutes before the stop. Run from cron every 5 minutes as root; exit 0 when every action succeeded (or another run was in progress), 1 when one failed, 2 for bad usage, 3 for a configuration or Docker error.',
     )
     .option('dry-run', {
       type: 'boolean',
@@ -123,7 +123,13 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  const message = err instanceof Error ? err.message : String(err);
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  const unreachable = code === 'ENOENT' || code === 'ECONNREFUSED' || code === 'EACCES';
+  const message = unreachable
+    ? `cannot reach the Docker daemon at ${process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock'} (${code}); nothing was changed`
+    : err instanceof Error
+      ? err.message
+      : String(err);
   const json = process.argv.includes('--json');
-  fail(EXIT_ERROR, `internal error, the run stopped: ${message}`, json);
+  fail(EXIT_ERROR, unreachable ? message : `internal error, the run stopped: ${message}`, json);
 });
