@@ -36,6 +36,8 @@ export interface EventFilter {
   test: (event: Ds01Event) => boolean;
   /** True when nothing but time narrows the query. */
   unfiltered: boolean;
+  /** True when the test reads only timestamp, type, user and source (the fields written before `details`). */
+  envelopeOnly: boolean;
 }
 
 /** Text a writer stores byte-for-byte inside a JSON string (no escapes, no non-ASCII). */
@@ -152,7 +154,8 @@ export function buildFilter(spec: FilterSpec): EventFilter {
       : tests.length === 1
         ? (tests[0] as (e: Ds01Event) => boolean)
         : (e: Ds01Event) => tests.every((t) => t(e));
-  const filter: EventFilter = { needles, test, unfiltered: tests.length === 0 };
+  const envelopeOnly = !containers && !hosts && !ids && !actors && (spec.details ?? []).length === 0;
+  const filter: EventFilter = { needles, test, unfiltered: tests.length === 0, envelopeOnly };
   if (spec.since !== undefined) filter.since = spec.since;
   if (spec.until !== undefined) filter.until = spec.until;
   return filter;

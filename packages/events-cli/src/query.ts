@@ -85,14 +85,14 @@ export async function runQuery(opts: QueryOptions, io: Pick<CliIo, 'stdout' | 's
 
   if (opts.mode === 'summary') {
     const summary = new Summariser(opts.utc);
-    for await (const hit of await forward()) summary.add(hit);
+    for await (const batch of await forward()) for (const hit of batch) summary.add(hit);
     const result = summary.result();
     matched = result.total;
     if (opts.json) await sink.line(JSON.stringify(result));
     else for (const line of summaryLines(result, opts.utc)) await sink.line(line);
     await sink.flush();
   } else if (opts.mode === 'count') {
-    for await (const _ of await forward()) matched++;
+    for await (const batch of await forward()) matched += batch.length;
     await sink.line(String(matched));
     await sink.flush();
   } else {
@@ -109,19 +109,22 @@ export async function runQuery(opts: QueryOptions, io: Pick<CliIo, 'stdout' | 's
         // A consumer reads everything after its cursor, oldest first; an
         // explicit --limit takes the oldest N so the next run goes on from there.
         let n = 0;
-        for await (const hit of await forward()) {
-          if (opts.limit !== undefined && !opts.all && n >= opts.limit) break;
-          n++;
-          await print(hit);
+        const max = opts.limit !== undefined && !opts.all ? opts.limit : Number.POSITIVE_INFINITY;
+        outer: for await (const batch of await forward()) {
+          for (const hit of batch) {
+            if (n >= max) break outer;
+            n++;
+            await print(hit);
+          }
         }
       } else if (opts.all && !opts.reverse) {
-        for await (const hit of await forward()) await print(hit);
+        for await (const batch of await forward()) for (const hit of batch) await print(hit);
       } else if (opts.all) {
-        for await (const hit of mergeHits(
+        const newestFirst = mergeHits(
           opts.files.map((f) => backwardHits(f, opts.filter, stats)),
           true,
-        ))
-          await print(hit);
+        );
+        for await (const batch of newestFirst) for (const hit of batch) await print(hit);
       } else {
         const newest = await newestN(opts, stats, opts.limit ?? DEFAULT_LIMIT);
         if (!opts.reverse) newest.reverse();
@@ -176,8 +179,9 @@ async function forwardFrom(
   stats: ReadStats,
   cursor: Cursor | undefined,
   warn: (message: string) => void,
-): Promise<AsyncGenerator<Hit>> {
-  if (!cursor) return forwardHits(live, filter, stats);
+  countOnly = false,
+): Promise<AsyncGenerator<Hit[]>> {
+  if (!cursor) return forwardHits(live, filter, stats, undefined, countOnly);
   const resume = cursor.id ? await locate(live, cursor) : undefined;
   if (resume) return forwardHits(live, filter, stats, resume);
   // The cursor event is not in this log (rotated out, or another log): go on from its time.
@@ -191,7 +195,10 @@ async function forwardFrom(
 /** Finds the cursor event's file and the offset just after it. */
 async function locate(live: string, cursor: Cursor): Promise<ResumePoint | undefined> {
   const probe = buildFilter({ ids: [cursor.id as string], since: cursor.time - CLOCK_SKEW_MS, until: cursor.time + CLOCK_SKEW_MS });
-  for await (const hit of forwardHits(live, probe, { skipped: 0 })) return { file: hit.file, offset: hit.end };
+  for await (const batch of forwardHits(live, probe, { skipped: 0 })) {
+    const hit = batch[0];
+    if (hit) return { file: hit.file, offset: hit.end };
+  }
   return undefined;
 }
 
@@ -200,20 +207,20 @@ async function newestN(opts: QueryOptions, stats: ReadStats, n: number): Promise
   if (opts.filter.since !== undefined) {
     // A time window: binary-search its start and keep the last n going forward.
     const ring: Hit[] = [];
-    for await (const hit of mergeHits(opts.files.map((f) => forwardHits(f, opts.filter, stats)))) {
-      ring.push(hit);
+    for await (const batch of mergeHits(opts.files.map((f) => forwardHits(f, opts.filter, stats)))) {
+      for (const hit of batch) ring.push(hit);
       if (ring.length > n * 2) ring.splice(0, ring.length - n);
     }
     return ring.slice(-n).reverse();
   }
   const out: Hit[] = [];
   const streams = opts.files.map((f) => backwardHits(f, opts.filter, stats));
-  for await (const hit of mergeHits(streams, true)) {
-    out.push(hit);
-    if (out.length >= n) {
-      for (const s of streams) await s.return(undefined);
-      break;
+  outer: for await (const batch of mergeHits(streams, true)) {
+    for (const hit of batch) {
+      out.push(hit);
+      if (out.length >= n) break outer;
     }
   }
+  for (const s of streams) await s.return(undefined);
   return out;
 }

@@ -145,4 +145,37 @@ describe('the fast paths find what a full scan finds', () => {
     expect(buildFilter({ users: ['alice'], types: ['*'] }).needles.map((g) => g.map(String))).toEqual([['"alice"']]);
     expect(buildFilter({ types: ['gpu.*', '*.denied'] }).needles.map((g) => g.map(String))).toEqual([['"gpu.', '.denied']]);
   });
+
+  it('--summary and --count (which read only the envelope when they can) agree with the full parse on odd lines', async () => {
+    const file = path.join(tempDir(), 'events.jsonl');
+    const ok = v2('2026-01-01T00:00:05.000Z', 'gpu.allocate', { user: 'alice', source: 'ds01-gpu', details: { n: 1 } });
+    writeLog(file, [
+      ok,
+      `${ok.slice(0, 120)}${v2('2026-01-01T00:00:06.000Z', 'gpu.release', { user: 'bob', details: { n: 2 } })}`, // torn + glued
+      `${ok.slice(0, 150)}`, // torn at the end
+      JSON.stringify({
+        timestamp: '2026-01-01T00:00:07Z',
+        event_type: 'x.y',
+        schema_version: '1',
+        user: { odd: 1, details: 2 },
+        details: { n: 3 },
+      }),
+      '{"timestamp":"2026-01-01T00:00:08Z","event_type":"gpu.reject","schema_version":"1","user":"carol","details":{"v":NaN}}',
+      JSON.stringify({ ts: '2026-01-01T00:00:09Z', event: 'gpu.rejected', user: 'dave', container: 'c' }),
+      '{"timestamp":"2026-01-01T00:00:10Z","event_type":"gpu.reject","user":"erin","details":{"a":1} trailing junk}',
+    ]);
+    const full = await jqLines((await cli(['--json', '--all'], file)).stdout);
+    const byType: Record<string, number> = {};
+    for (const e of full) {
+      const t = (e.event_type ?? e.event) as string;
+      byType[t] = (byType[t] ?? 0) + 1;
+    }
+    const [summary] = await jqLines((await cli(['--summary', '--json'], file)).stdout);
+    expect(summary?.total).toBe(full.length);
+    expect(summary?.by_type).toEqual(Object.fromEntries(Object.entries(byType).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))));
+    expect(summary?.by_user).toMatchObject({ alice: 1, bob: 1, carol: 1, dave: 1 });
+    expect((await cli(['--count', '--type', 'gpu'], file)).stdout).toBe(
+      String(full.filter((e) => String(e.event_type ?? e.event).startsWith('gpu.')).length),
+    );
+  });
 });

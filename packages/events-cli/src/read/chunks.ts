@@ -29,29 +29,46 @@ async function* plainChunks(path: string, start: number): AsyncGenerator<Chunk> 
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return; // rotated away meanwhile
     throw err;
   }
+  // Two blocks, used in turn: the next read goes into one while the caller
+  // works on the other (the caller copies what it keeps), so reading overlaps
+  // parsing and memory stays at two blocks whatever the file size.
+  let blocks: [Buffer, Buffer] = [Buffer.allocUnsafe(CHUNK_BYTES), Buffer.allocUnsafe(CHUNK_BYTES)];
   let pos = start;
-  let carry: Buffer | null = null;
+  let keep = 0; // bytes of a partial line already at the start of blocks[0]
+  const readInto = (block: Buffer, at: number) => fh.read(block, at, block.length - at, pos);
+  let pending = readInto(blocks[0], 0);
   try {
     for (;;) {
-      const keep: number = carry ? carry.length : 0;
-      const block: Buffer = Buffer.allocUnsafe(keep + CHUNK_BYTES);
-      if (carry) carry.copy(block, 0);
-      const { bytesRead } = await fh.read(block, keep, CHUNK_BYTES, pos);
+      const { bytesRead } = await pending;
+      const block = blocks[0];
+      const blockBase = pos - keep;
       pos += bytesRead;
-      const len: number = keep + bytesRead;
+      const len = keep + bytesRead;
       if (bytesRead === 0) {
-        if (len > 0) yield { buf: block.subarray(0, len), base: pos - len };
+        if (len > 0) yield { buf: block.subarray(0, len), base: blockBase };
         return;
       }
-      const lastNl: number = block.lastIndexOf(NEWLINE, len - 1);
+      const lastNl = block.lastIndexOf(NEWLINE, len - 1);
       if (lastNl < 0) {
-        carry = block.subarray(0, len);
+        // One line longer than a block: grow this block and read on into it.
+        const bigger = Buffer.allocUnsafe(block.length * 2);
+        block.copy(bigger, 0, 0, len);
+        blocks = [bigger, blocks[1]];
+        keep = len;
+        pending = readInto(bigger, keep);
         continue;
       }
-      carry = lastNl + 1 < len ? block.subarray(lastNl + 1, len) : null;
-      yield { buf: block.subarray(0, lastNl + 1), base: pos - len };
+      let next = blocks[1];
+      keep = len - (lastNl + 1);
+      if (next.length < keep + 1024) next = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, keep * 2));
+      block.copy(next, 0, lastNl + 1, len);
+      pending = readInto(next, keep);
+      blocks = [next, block];
+      yield { buf: block.subarray(0, lastNl + 1), base: blockBase };
     }
   } finally {
+    // The caller may stop early: let the read in flight finish before closing.
+    await pending.catch(() => undefined);
     await fh.close();
   }
 }

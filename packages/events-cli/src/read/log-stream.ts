@@ -15,7 +15,13 @@ export interface ResumePoint {
  * siblings), oldest first. Files older than --since are not opened; the
  * first one that is gets its start found by binary search.
  */
-export async function* forwardHits(live: string, filter: EventFilter, stats: ReadStats, resume?: ResumePoint): AsyncGenerator<Hit> {
+export async function* forwardHits(
+  live: string,
+  filter: EventFilter,
+  stats: ReadStats,
+  resume?: ResumePoint,
+  countOnly = false,
+): AsyncGenerator<Hit[]> {
   const files = listLogFiles(live);
   let first = 0;
   if (resume) {
@@ -33,13 +39,13 @@ export async function* forwardHits(live: string, filter: EventFilter, stats: Rea
       if (file.mtimeMs < filter.since) continue;
       if (!file.compressed) start = await findOffset(file.path, filter.since - CLOCK_SKEW_MS);
     }
-    yield* scanForward(file, start, filter, stats, state, stopAfter);
+    yield* scanForward(file, start, filter, stats, state, stopAfter, countOnly);
     if (state.stopped) return;
   }
 }
 
 /** Matching events of one log, newest first. */
-export async function* backwardHits(live: string, filter: EventFilter, stats: ReadStats): AsyncGenerator<Hit> {
+export async function* backwardHits(live: string, filter: EventFilter, stats: ReadStats): AsyncGenerator<Hit[]> {
   const files = listLogFiles(live).reverse();
   const state: ScanState = { stopped: false };
   const stopBefore = filter.since !== undefined ? filter.since - CLOCK_SKEW_MS : undefined;
@@ -51,26 +57,47 @@ export async function* backwardHits(live: string, filter: EventFilter, stats: Re
 }
 
 /**
- * Merges several time-ordered streams into one (oldest first, or newest
- * first with `descending`), holding one event per stream.
+ * Merges several time-ordered streams of batches into one (oldest first, or
+ * newest first with `descending`), holding one batch per stream.
  */
-export async function* mergeHits(streams: AsyncGenerator<Hit>[], descending = false): AsyncGenerator<Hit> {
+export async function* mergeHits(streams: AsyncGenerator<Hit[]>[], descending = false): AsyncGenerator<Hit[]> {
   if (streams.length === 1) {
-    yield* streams[0] as AsyncGenerator<Hit>;
+    yield* streams[0] as AsyncGenerator<Hit[]>;
     return;
   }
-  const heads: (Hit | undefined)[] = await Promise.all(streams.map(async (s) => (await s.next()).value ?? undefined));
-  for (;;) {
-    let pick = -1;
-    for (let i = 0; i < heads.length; i++) {
-      const h = heads[i];
-      if (!h) continue;
-      const best = pick >= 0 ? heads[pick] : undefined;
-      if (!best || (descending ? h.time > best.time : h.time < best.time)) pick = i;
+  const heads: { batch: Hit[]; at: number }[] = streams.map(() => ({ batch: [], at: 0 }));
+  const refill = async (i: number): Promise<boolean> => {
+    const head = heads[i] as { batch: Hit[]; at: number };
+    while (head.at >= head.batch.length) {
+      const next = await (streams[i] as AsyncGenerator<Hit[]>).next();
+      if (next.done) return false;
+      head.batch = next.value;
+      head.at = 0;
     }
-    if (pick < 0) return;
-    yield heads[pick] as Hit;
-    const next = await (streams[pick] as AsyncGenerator<Hit>).next();
-    heads[pick] = next.done ? undefined : next.value;
+    return true;
+  };
+  const live = new Set<number>();
+  for (let i = 0; i < streams.length; i++) if (await refill(i)) live.add(i);
+  let out: Hit[] = [];
+  while (live.size > 0) {
+    let pick = -1;
+    let best: Hit | undefined;
+    for (const i of live) {
+      const head = heads[i] as { batch: Hit[]; at: number };
+      const h = head.batch[head.at] as Hit;
+      if (!best || (descending ? h.time > best.time : h.time < best.time)) {
+        best = h;
+        pick = i;
+      }
+    }
+    out.push(best as Hit);
+    (heads[pick] as { at: number }).at++;
+    const head = heads[pick] as { batch: Hit[]; at: number };
+    if (head.at >= head.batch.length && !(await refill(pick))) live.delete(pick);
+    if (out.length >= 1000) {
+      yield out;
+      out = [];
+    }
   }
+  if (out.length > 0) yield out;
 }

@@ -2,8 +2,10 @@ import fs from 'node:fs';
 import type { LogFile } from '@ds01/events-core/read';
 import type { EventFilter } from '../build-filter.js';
 import { backwardChunks, forwardChunks } from './chunks.js';
-import { type Hit, parseHit, type ReadStats } from './hit.js';
+import { type Hit, parseEnvelopeHit, parseHit, type ReadStats } from './hit.js';
 import { lineSpans } from './line-spans.js';
+
+const BATCH = 256;
 
 /** Set by a scan when it saw an event newer than `stopAfter`: later files need not be read. */
 export interface ScanState {
@@ -22,24 +24,32 @@ export async function* scanForward(
   stats: ReadStats,
   state: ScanState,
   stopAfter?: number,
-): AsyncGenerator<Hit> {
+  countOnly = false,
+): AsyncGenerator<Hit[]> {
   const { since, until, needles, test } = filter;
+  const envelope = countOnly && filter.envelopeOnly;
   for await (const { buf, base } of forwardChunks(file, start)) {
+    // Batches: per-event promises would cost more than the parsing.
+    const batch: Hit[] = [];
     for (const [s, e] of lineSpans(buf, needles)) {
-      const hit = parseHit(buf.toString('utf8', s, e), file.path, base + e + 1);
+      const hit = envelope ? parseEnvelopeHit(buf, s, e, file.path) : parseHit(buf.toString('utf8', s, e), file.path, base + e + 1);
       if (!hit) {
         if (!isBlank(buf, s, e)) stats.skipped++;
         continue;
       }
       if (stopAfter !== undefined && hit.time > stopAfter) {
         state.stopped = true;
+        if (batch.length > 0) yield batch;
         return;
       }
       if (since !== undefined && hit.time < since) continue;
       if (until !== undefined && hit.time > until) continue;
       if (!test(hit.event)) continue;
-      yield hit;
+      batch.push(hit);
+      // Small batches: big ones outlive the young generation and make the GC work.
+      if (batch.length >= BATCH) yield batch.splice(0);
     }
+    if (batch.length > 0) yield batch;
   }
 }
 
@@ -55,7 +65,7 @@ export async function* scanBackward(
   stats: ReadStats,
   state: ScanState,
   stopBefore?: number,
-): AsyncGenerator<Hit> {
+): AsyncGenerator<Hit[]> {
   const { since, until, test } = filter;
   const accept = (hit: Hit): boolean => {
     if (since !== undefined && hit.time < since) return false;
@@ -68,15 +78,17 @@ export async function* scanBackward(
     const noBounds: EventFilter = { ...filter, test: () => true };
     delete noBounds.since;
     delete noBounds.until;
-    for await (const hit of scanForward(file, 0, noBounds, stats, inner)) all.push(hit);
+    for await (const batch of scanForward(file, 0, noBounds, stats, inner)) for (const hit of batch) all.push(hit);
+    const out: Hit[] = [];
     for (let i = all.length - 1; i >= 0; i--) {
       const hit = all[i] as Hit;
       if (stopBefore !== undefined && hit.time < stopBefore) {
         state.stopped = true;
-        return;
+        break;
       }
-      if (accept(hit)) yield hit;
+      if (accept(hit)) out.push(hit);
     }
+    if (out.length > 0) yield out;
     return;
   }
   let size: number;
@@ -87,6 +99,7 @@ export async function* scanBackward(
   }
   for await (const { buf, base } of backwardChunks(file.path, size)) {
     const spans = [...lineSpans(buf, filter.needles)];
+    const batch: Hit[] = [];
     for (let i = spans.length - 1; i >= 0; i--) {
       const [s, e] = spans[i] as [number, number];
       const hit = parseHit(buf.toString('utf8', s, e), file.path, base + e + 1);
@@ -96,10 +109,13 @@ export async function* scanBackward(
       }
       if (stopBefore !== undefined && hit.time < stopBefore) {
         state.stopped = true;
+        if (batch.length > 0) yield batch;
         return;
       }
-      if (accept(hit)) yield hit;
+      if (accept(hit)) batch.push(hit);
+      if (batch.length >= BATCH) yield batch.splice(0);
     }
+    if (batch.length > 0) yield batch;
   }
 }
 
