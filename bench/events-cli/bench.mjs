@@ -1,0 +1,86 @@
+// ds01-events on a generated 1,000,000-event log, side by side with jq and
+// grep on the same file, in one run. Prints wall time (median of RUNS), CPU
+// time and peak RSS of each command, and the ratios the issue sets targets for.
+// Usage: node bench/events-cli/bench.mjs [COUNT=1000000] [RUNS=3]
+// (build first: npx tsc -p packages/events-core/tsconfig.json && npx tsc -p packages/events-cli/tsconfig.json)
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const count = Number(process.argv[2] ?? 1_000_000);
+const runs = Number(process.argv[3] ?? 3);
+const dir = path.join(os.tmpdir(), 'ds01-events-bench');
+const log = path.join(dir, `events-${count}.jsonl`);
+const bin = path.join(root, 'packages/events-cli/dist/bin/ds01-events.js');
+const timeBin = fs.existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
+
+fs.mkdirSync(dir, { recursive: true });
+if (!fs.existsSync(log)) {
+  const g = spawnSync(process.execPath, [path.join(root, 'bench/events-cli/generate.mjs'), log, String(count), '30'], { stdio: 'inherit' });
+  if (g.status !== 0) process.exit(1);
+}
+const size = fs.statSync(log).size;
+
+/** Runs argv with stdout to a file; returns wall seconds, CPU seconds, peak RSS (MB) and output lines. */
+function measure(argv) {
+  const out = path.join(dir, 'out.txt');
+  const stats = path.join(dir, 'time.txt');
+  const fd = fs.openSync(out, 'w');
+  const started = process.hrtime.bigint();
+  const r = timeBin
+    ? spawnSync(timeBin, ['-f', '%U %S %M', '-o', stats, ...argv], { stdio: ['ignore', fd, 'pipe'], env: { ...process.env, NO_COLOR: '1' } })
+    : spawnSync(argv[0], argv.slice(1), { stdio: ['ignore', fd, 'pipe'] });
+  const wall = Number(process.hrtime.bigint() - started) / 1e9;
+  fs.closeSync(fd);
+  if (r.status !== 0) throw new Error(`${argv.join(' ')} exited ${r.status}: ${r.stderr}`);
+  let cpu = Number.NaN;
+  let rss = Number.NaN;
+  if (timeBin) {
+    const [u, s, m] = fs.readFileSync(stats, 'utf8').trim().split('\n').at(-1).split(' ').map(Number);
+    cpu = u + s;
+    rss = m / 1024;
+  }
+  const text = fs.readFileSync(out, 'utf8');
+  const lines = text.length === 0 ? 0 : text.split('\n').filter(Boolean).length;
+  return { wall, cpu, rss, lines, first: text.split('\n')[0] };
+}
+
+function median(argv) {
+  const all = [];
+  for (let i = 0; i < runs; i++) all.push(measure(argv));
+  all.sort((a, b) => a.wall - b.wall);
+  const mid = all[Math.floor(all.length / 2)];
+  return { ...mid, rss: Math.max(...all.map((x) => x.rss)) };
+}
+
+const ev = (...args) => [process.execPath, bin, '--file', log, ...args];
+const cases = [
+  ['ds01-events --limit 50', ev('--limit', '50')],
+  ['ds01-events --since 1h', ev('--since', '1h')],
+  ['ds01-events --since 1h --all --json', ev('--since', '1h', '--all', '--json')],
+  ['ds01-events --type gpu.reject --all --json', ev('--type', 'gpu.reject', '--all', '--json')],
+  ["jq -c 'select(.event_type==\"gpu.reject\")'", ['jq', '-c', 'select(.event_type=="gpu.reject")', log]],
+  ['ds01-events --summary', ev('--summary')],
+  ['ds01-events --count --type gpu.reject', ev('--count', '--type', 'gpu.reject')],
+  ['grep -c gpu.reject', ['grep', '-c', 'gpu.reject', log]],
+  ['node -e 0 (Node start-up alone)', [process.execPath, '-e', '0']],
+];
+
+console.log(`log: ${log} (${count} events, ${(size / 1e6).toFixed(0)} MB), ${runs} runs each, median wall time; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+const results = new Map();
+for (const [name, argv] of cases) {
+  const r = median(argv);
+  results.set(name, r);
+  console.log(`${name.padEnd(46)} ${r.wall.toFixed(3).padStart(7)} s wall ${r.cpu.toFixed(2).padStart(6)} s cpu ${r.rss.toFixed(0).padStart(5)} MB rss  ${String(r.lines).padStart(7)} lines`);
+}
+const get = (n) => results.get(n);
+const scan = get('ds01-events --type gpu.reject --all --json');
+const jq = get("jq -c 'select(.event_type==\"gpu.reject\")'");
+const grep = get('grep -c gpu.reject');
+console.log('');
+console.log(`full filtered scan: ${(jq.wall / scan.wall).toFixed(1)}x faster than jq (wall), ${(jq.cpu / scan.cpu).toFixed(1)}x less CPU; same output: ${scan.lines === jq.lines ? 'yes' : `NO (${scan.lines} vs ${jq.lines})`}`);
+console.log(`grep reads the file in ${grep.wall.toFixed(3)} s; ds01-events --count --type gpu.reject agrees with grep -c: ${get('ds01-events --count --type gpu.reject').first === grep.first ? 'yes' : 'NO'}`);
+console.log(`peak RSS of any ds01-events run: ${Math.max(...[...results].filter(([n]) => n.startsWith('ds01')).map(([, r]) => r.rss)).toFixed(0)} MB`);
