@@ -1,15 +1,17 @@
-import { logEvent } from '@ds01/events-core';
-import { sanitiseUserName } from '@ds01/events-core/config';
 import { lookupUser } from '@ds01/events-core/identity';
 import { LABELS, readOwner } from '@ds01/events-core/labels';
 import type { WrapperContext } from './context.js';
 import { Denial, EVENT_SOURCE } from './deny.js';
 import { type DockerClient, type ResolvedContainer, resolveContainer } from './docker-api.js';
+import { logEvent } from './log.js';
 
 const uidToName = (uid: number) => lookupUser(uid)?.name;
 
-export function sameUser(a: string, b: string): boolean {
-  return a === b || sanitiseUserName(a) === sanitiseUserName(b);
+/** The same user, also across DS01's name sanitising (an owner label may hold the sanitised form). */
+export async function sameUser(a: string, b: string): Promise<boolean> {
+  if (a === b) return true;
+  const { sanitiseUserName } = await import('@ds01/events-core/config');
+  return sanitiseUserName(a) === sanitiseUserName(b);
 }
 
 export interface CheckOptions {
@@ -23,7 +25,12 @@ export interface CheckOptions {
  * left to the real client (which prints its own error); an existing one must
  * belong to the caller, unless the caller is an admin.
  */
-export async function checkTarget(ctx: WrapperContext, docker: DockerClient, ref: string, opts: CheckOptions): Promise<ResolvedContainer | null> {
+export async function checkTarget(
+  ctx: WrapperContext,
+  docker: DockerClient,
+  ref: string,
+  opts: CheckOptions,
+): Promise<ResolvedContainer | null> {
   const found = await resolveContainer(docker, ref);
   if (!found) return null;
   const { identity, policy } = ctx;
@@ -31,7 +38,11 @@ export async function checkTarget(ctx: WrapperContext, docker: DockerClient, ref
   const { owner } = readOwner(found.facts, uidToName);
   if (identity.isAdmin) {
     if (!owner) {
-      logEvent('access.unowned_container', { user: identity.user, source: EVENT_SOURCE, details: { container: name, operation: opts.operation } });
+      logEvent('access.unowned_container', {
+        user: identity.user,
+        source: EVENT_SOURCE,
+        details: { container: name, operation: opts.operation },
+      });
     }
     return found;
   }
@@ -46,8 +57,13 @@ export async function checkTarget(ctx: WrapperContext, docker: DockerClient, ref
       'Only administrators may act on containers that belong to nobody; ask one to label or remove it.',
       name,
     );
-  } else if (!sameUser(owner, identity.user)) {
-    problem = new Denial('not-owner', `container '${name}' belongs to ${owner}`, 'You can only use your own containers: see `docker ps`.', name);
+  } else if (!(await sameUser(owner, identity.user))) {
+    problem = new Denial(
+      'not-owner',
+      `container '${name}' belongs to ${owner}`,
+      'You can only use your own containers: see `docker ps`.',
+      name,
+    );
   }
   if (!problem) return found;
   if (policy.mode === 'monitoring') {
@@ -62,7 +78,12 @@ export async function checkTarget(ctx: WrapperContext, docker: DockerClient, ref
 }
 
 /** Checks every reference; all lookups run at once. */
-export async function checkTargets(ctx: WrapperContext, docker: DockerClient, refs: string[], opts: CheckOptions): Promise<(ResolvedContainer | null)[]> {
+export async function checkTargets(
+  ctx: WrapperContext,
+  docker: DockerClient,
+  refs: string[],
+  opts: CheckOptions,
+): Promise<(ResolvedContainer | null)[]> {
   const unique = [...new Set(refs)];
   const results = await Promise.allSettled(unique.map((r) => checkTarget(ctx, docker, r, opts)));
   const byRef = new Map<string, ResolvedContainer | null>();

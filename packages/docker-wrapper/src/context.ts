@@ -1,7 +1,10 @@
-import { logEvent } from '@ds01/events-core';
-import { ConfigError, loadSiteConfig, type SiteConfig } from '@ds01/events-core/config';
+import fs from 'node:fs';
+import type { SiteConfig } from '@ds01/events-core/config';
 import { adminPolicyOf, type CallerIdentity, getCallerIdentity } from '@ds01/events-core/identity';
+import { configFilePath } from '@ds01/events-core/paths';
+import { parse as parseYaml } from 'yaml';
 import { EVENT_SOURCE } from './deny.js';
+import { logEvent } from './log.js';
 
 export type EnforcementMode = 'full' | 'monitoring' | 'disabled';
 
@@ -44,15 +47,18 @@ export const DEFAULT_DENIED_BIND_MOUNTS = [
 
 export interface WrapperContext {
   env: NodeJS.ProcessEnv;
-  config: SiteConfig | null;
+  /** The validated site config, loaded on first use (run/create/update need limits; other verbs do not). Throws ConfigError. */
+  fullConfig(): Promise<SiteConfig>;
   /** Why the config could not be read (then only root is served). */
   configError?: string;
   identity: CallerIdentity;
   policy: WrapperPolicy;
 }
 
-function readPolicy(config: SiteConfig | null): WrapperPolicy {
-  const w = (config?.raw.access_control?.wrapper ?? {}) as Record<string, unknown>;
+type AccessControl = NonNullable<SiteConfig['raw']['access_control']>;
+
+function readPolicy(ac: AccessControl | undefined): WrapperPolicy {
+  const w = (ac?.wrapper ?? {}) as Record<string, unknown>;
   const mode = w.enforcement_mode === 'disabled' || w.enforcement_mode === 'monitoring' ? w.enforcement_mode : 'full';
   const denied = Array.isArray(w.denied_flags) ? (w.denied_flags as string[]).map((f) => f.replace(/^-+/, '')) : [...POLICY_RULES];
   const mounts = Array.isArray(w.denied_bind_mounts) ? (w.denied_bind_mounts as string[]) : DEFAULT_DENIED_BIND_MOUNTS;
@@ -64,17 +70,49 @@ function readPolicy(config: SiteConfig | null): WrapperPolicy {
   };
 }
 
-/** Config, identity and policy for one invocation. */
-export function loadContext(env: NodeJS.ProcessEnv = process.env): WrapperContext {
-  let config: SiteConfig | null = null;
-  let configError: string | undefined;
+/**
+ * Only `access_control` (who is an admin, the wrapper's policy), read without
+ * validating the whole file: compiling the config schema costs more than
+ * the rest of a checked command. Anything unexpected there falls back to the
+ * full load, which reports problems with file:line.
+ */
+function readAccessControl(file: string): AccessControl | undefined | null {
   try {
-    config = loadSiteConfig(env.DS01_CONFIG || undefined);
-  } catch (err) {
-    configError = err instanceof ConfigError ? err.message : (err as Error).message;
+    const raw = parseYaml(fs.readFileSync(file, 'utf8')) as Record<string, unknown> | null;
+    if (!raw || typeof raw !== 'object') return null;
+    const ac = raw.access_control as Record<string, unknown> | undefined | null;
+    if (ac === undefined || ac === null) return undefined;
+    if (typeof ac !== 'object' || Array.isArray(ac)) return null;
+    if (ac.admin_users !== undefined && !(Array.isArray(ac.admin_users) && ac.admin_users.every((u) => typeof u === 'string'))) return null;
+    if (ac.admin_group !== undefined && ac.admin_group !== null && typeof ac.admin_group !== 'string') return null;
+    if (ac.wrapper !== undefined && ac.wrapper !== null && (typeof ac.wrapper !== 'object' || Array.isArray(ac.wrapper))) return null;
+    return ac as AccessControl;
+  } catch {
+    return null;
   }
-  const identity = getCallerIdentity(adminPolicyOf(config?.raw), env);
-  const ctx: WrapperContext = { env, config, identity, policy: readPolicy(config) };
+}
+
+/** Config, identity and policy for one invocation. */
+export async function loadContext(env: NodeJS.ProcessEnv = process.env): Promise<WrapperContext> {
+  const file = configFilePath(env);
+  let config: Promise<SiteConfig> | undefined;
+  // The config module (ajv and the schema) loads only when limits are needed.
+  const full = () => {
+    config ??= import('@ds01/events-core/config').then((m) => m.loadSiteConfig(file));
+    return config;
+  };
+  let configError: string | undefined;
+  let ac = readAccessControl(file);
+  if (ac === null) {
+    try {
+      ac = (await full()).raw.access_control ?? undefined;
+    } catch (err) {
+      configError = (err as Error).message;
+      ac = undefined;
+    }
+  }
+  const identity = getCallerIdentity(adminPolicyOf({ access_control: ac }), env);
+  const ctx: WrapperContext = { env, fullConfig: full, identity, policy: readPolicy(ac) };
   if (configError) ctx.configError = configError;
   if (identity.ignoredAsUser) {
     logEvent('auth.bypass', {
@@ -99,7 +137,12 @@ export function applyEnvSwitches(ctx: WrapperContext, operation: string): { bypa
     logEvent('auth.bypass', {
       user: identity.user,
       source: EVENT_SOURCE,
-      details: { mode: 'bypass', operation, allowed: identity.isAdmin, reason: identity.isAdmin ? (identity.adminReason ?? 'admin') : 'not an admin' },
+      details: {
+        mode: 'bypass',
+        operation,
+        allowed: identity.isAdmin,
+        reason: identity.isAdmin ? (identity.adminReason ?? 'admin') : 'not an admin',
+      },
     });
     if (identity.isAdmin) return { bypass: true };
     process.stderr.write('ds01: DS01_WRAPPER_BYPASS is for administrators; ignored (the attempt is logged).\n');
@@ -108,7 +151,12 @@ export function applyEnvSwitches(ctx: WrapperContext, operation: string): { bypa
     logEvent('auth.bypass', {
       user: identity.user,
       source: EVENT_SOURCE,
-      details: { mode: wantsMode, operation, allowed: identity.isAdmin, reason: identity.isAdmin ? (identity.adminReason ?? 'admin') : 'not an admin' },
+      details: {
+        mode: wantsMode,
+        operation,
+        allowed: identity.isAdmin,
+        reason: identity.isAdmin ? (identity.adminReason ?? 'admin') : 'not an admin',
+      },
     });
     if (identity.isAdmin) ctx.policy.mode = wantsMode;
     else process.stderr.write(`ds01: DS01_ISOLATION_MODE=${wantsMode} is for administrators; ignored (the attempt is logged).\n`);

@@ -1,4 +1,4 @@
-import { logEvent } from '@ds01/events-core';
+import { logEvent } from './log.js';
 
 /** A refusal by one of the wrapper's rules: exit 1, a message naming the rule and what to do instead. */
 export class Denial extends Error {

@@ -1,10 +1,9 @@
 import { LABELS, readGpuUse } from '@ds01/events-core/labels';
 import { checkTargets } from './check-ownership.js';
 import { applyEnvSwitches, loadContext, type WrapperContext } from './context.js';
-import { runCreate } from './create/run-create.js';
 import { GpuToolError, startGpuContainer } from './create/gpu-client.js';
 import { applyLimits, containerLimitsOf } from './create/limits.js';
-import { resolveUserLimits } from '@ds01/events-core/config';
+import { runCreate } from './create/run-create.js';
 import { Denial, reportDenial, UsageError } from './deny.js';
 import { connectDocker, type DockerClient, listOwned, type ResolvedContainer } from './docker-api.js';
 import { contextFlag, envEndpoint, hostFlags, sameEndpoint } from './docker-endpoint.js';
@@ -51,7 +50,8 @@ async function checkGpuStart(ctx: WrapperContext, resolved: (ResolvedContainer |
     try {
       answer = await startGpuContainer(ctx.env, r.facts.id);
     } catch (err) {
-      if (err instanceof GpuToolError) throw new Denial('gpu-allocator', err.message, 'Try again; if it persists, tell an administrator.', r.facts.name);
+      if (err instanceof GpuToolError)
+        throw new Denial('gpu-allocator', err.message, 'Try again; if it persists, tell an administrator.', r.facts.name);
       throw err;
     }
     if (answer.status === 'rejected')
@@ -61,7 +61,8 @@ async function checkGpuStart(ctx: WrapperContext, resolved: (ResolvedContainer |
         'Its GPUs went to someone else while it was stopped: remove it and run a new container with --gpus.',
         r.facts.name,
       );
-    if (answer.status !== 'ok') throw new Denial('gpu-allocator', answer.message ?? `ds01-gpu start: ${answer.status}`, 'Tell an administrator.', r.facts.name);
+    if (answer.status !== 'ok')
+      throw new Denial('gpu-allocator', answer.message ?? `ds01-gpu start: ${answer.status}`, 'Tell an administrator.', r.facts.name);
   }
 }
 
@@ -82,11 +83,13 @@ export async function dispatch(argv: string[], env: NodeJS.ProcessEnv): Promise<
   // Nothing to decide: no verb, help, or a verb that never touches containers.
   if (parsed.verbPath.length === 0 || parsed.help || spec?.kind === 'passthrough') return runReal(real, argv, env);
 
-  const ctx = loadContext(env);
+  const ctx = await loadContext(env);
   const operation = parsed.verbPath.join(' ');
   const { identity } = ctx;
   if (ctx.configError && !identity.isAdmin) {
-    process.stderr.write(`ds01: the site configuration cannot be read, so docker is unavailable:\n${ctx.configError}\n  Tell an administrator.\n`);
+    process.stderr.write(
+      `ds01: the site configuration cannot be read, so docker is unavailable:\n${ctx.configError}\n  Tell an administrator.\n`,
+    );
     return EXIT(1);
   }
   if (applyEnvSwitches(ctx, operation).bypass || ctx.policy.mode === 'disabled') return runReal(real, argv, env);
@@ -107,7 +110,11 @@ export async function dispatch(argv: string[], env: NodeJS.ProcessEnv): Promise<
     }
     if (!spec) {
       if (identity.isAdmin || ctx.policy.unknownCommands === 'allow') return await runReal(real, argv, childEnv);
-      throw new Denial('unknown-command', `'docker ${parsed.verbPath[0]}' is not a command ds01 can check`, 'Ask an administrator if you need it.');
+      throw new Denial(
+        'unknown-command',
+        `'docker ${parsed.verbPath[0]}' is not a command ds01 can check`,
+        'Ask an administrator if you need it.',
+      );
     }
     const docker = connectDocker(endpoint);
     const args = await decide(ctx, parsed, docker, operation);
@@ -117,6 +124,11 @@ export async function dispatch(argv: string[], env: NodeJS.ProcessEnv): Promise<
   } catch (err) {
     if (err instanceof Denial) {
       reportDenial(err, identity.user, operation);
+      return EXIT(1);
+    }
+    if ((err as Error).name === 'ConfigError') {
+      const err2 = err as Error;
+      process.stderr.write(`ds01: the site configuration cannot be read:\n${err2.message}\n  Tell an administrator.\n`);
       return EXIT(1);
     }
     if (err instanceof UsageError) {
@@ -133,7 +145,12 @@ export async function dispatch(argv: string[], env: NodeJS.ProcessEnv): Promise<
 }
 
 /** The argv to run, 'create' for run/create, or an exit code when the wrapper answers itself. */
-async function decide(ctx: WrapperContext, parsed: ParsedCommand, docker: DockerClient, operation: string): Promise<string[] | 'create' | number> {
+async function decide(
+  ctx: WrapperContext,
+  parsed: ParsedCommand,
+  docker: DockerClient,
+  operation: string,
+): Promise<string[] | 'create' | number> {
   const { identity, policy } = ctx;
   const spec = parsed.spec!;
   const argv = parsed.argv;
@@ -153,7 +170,11 @@ async function decide(ctx: WrapperContext, parsed: ParsedCommand, docker: Docker
     case 'volume-create': {
       const opts = optionValues(parsed.options, '-o', '--opt');
       if (!admin && opts.some((o) => /^(device=|o=.*\bbind\b)/i.test(o)))
-        throw new Denial('bind-mount', 'volume options that bind a host path are for administrators', 'Create a plain volume: docker volume create NAME.');
+        throw new Denial(
+          'bind-mount',
+          'volume options that bind a host path are for administrators',
+          'Create a plain volume: docker volume create NAME.',
+        );
       return [...argv];
     }
     case 'network-member': {
@@ -179,8 +200,9 @@ async function decide(ctx: WrapperContext, parsed: ParsedCommand, docker: Docker
       const verb = parsed.verbPath[parsed.verbPath.length - 1]!;
       if (!admin && verb === 'exec' && boolOption(parsed.options, '--privileged') && policy.deniedFlags.has('privileged'))
         throw new Denial('privileged', 'exec --privileged gives the process full control of the host', 'Run exec without --privileged.');
-      if (!admin && verb === 'update' && ctx.config) {
-        applyLimits(parsed.options, containerLimitsOf(resolveUserLimits(ctx.config, identity.owner).values), false);
+      if (!admin && verb === 'update') {
+        const { resolveUserLimits } = await import('@ds01/events-core/config');
+        applyLimits(parsed.options, containerLimitsOf(resolveUserLimits(await ctx.fullConfig(), identity.owner).values), false);
       }
       const resolved = await checkTargets(ctx, docker, targetRefs(parsed), { operation, change: spec.change });
       if (STARTS.has(verb) && !hasOption(parsed.options, '--help')) await checkGpuStart(ctx, resolved);

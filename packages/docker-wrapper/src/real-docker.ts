@@ -31,9 +31,12 @@ export const WRAPPER_MARKER = 'ds01-docker-wrapper';
 export function resolveRealDocker(env: NodeJS.ProcessEnv = process.env, selfFiles: string[] = [process.argv[1] ?? '']): string {
   const configured = realDockerPath(env);
   const real = safeRealpath(configured);
-  if (!real) throw new WrapperLoopError(`the real docker client ${configured} does not exist (set DS01_REAL_DOCKER or install docker's client)`);
+  if (!real)
+    throw new WrapperLoopError(`the real docker client ${configured} does not exist (set DS01_REAL_DOCKER or install docker's client)`);
   if (ownFiles(selfFiles).has(real) || looksLikeWrapper(real)) {
-    throw new WrapperLoopError(`the real docker client ${configured} is this wrapper (${real}): set DS01_REAL_DOCKER to docker's own client`);
+    throw new WrapperLoopError(
+      `the real docker client ${configured} is this wrapper (${real}): set DS01_REAL_DOCKER to docker's own client`,
+    );
   }
   return real;
 }

@@ -46,7 +46,18 @@ export interface VerbSpec {
 }
 
 /** Global flags (before the verb). */
-export const GLOBAL_VALUE_FLAGS = ['--config', '-c', '--context', '-H', '--host', '-l', '--log-level', '--tlscacert', '--tlscert', '--tlskey'];
+export const GLOBAL_VALUE_FLAGS = [
+  '--config',
+  '-c',
+  '--context',
+  '-H',
+  '--host',
+  '-l',
+  '--log-level',
+  '--tlscacert',
+  '--tlscert',
+  '--tlskey',
+];
 export const GLOBAL_BOOL_FLAGS = ['-D', '--debug', '--tls', '--tlsverify', '-v', '--version', '-h', '--help'];
 
 const RUN_VALUE_FLAGS = [
@@ -257,7 +268,12 @@ export const GROUPS: Record<string, { verbs: Record<string, VerbSpec>; otherwise
   container: { verbs: CONTAINER_GROUP_VERBS, otherwise: PASS },
   network: {
     verbs: {
-      connect: v('network-member', ['--alias', '--driver-opt', '--gw-priority', '--ip', '--ip6', '--link', '--link-local-ip'], 'none', true),
+      connect: v(
+        'network-member',
+        ['--alias', '--driver-opt', '--gw-priority', '--ip', '--ip6', '--link', '--link-local-ip'],
+        'none',
+        true,
+      ),
       disconnect: v('network-member', [], 'none', true),
     },
     otherwise: PASS,
@@ -271,7 +287,27 @@ export const GROUPS: Record<string, { verbs: Record<string, VerbSpec>; otherwise
   },
   volume: {
     verbs: {
-      create: v('volume-create', ['-d', '--driver', '--label', '-o', '--opt', '--availability', '--group', '--limit-bytes', '--required-bytes', '--scope', '--secret', '--sharing', '--topology-preferred', '--topology-required', '--type'], 'none'),
+      create: v(
+        'volume-create',
+        [
+          '-d',
+          '--driver',
+          '--label',
+          '-o',
+          '--opt',
+          '--availability',
+          '--group',
+          '--limit-bytes',
+          '--required-bytes',
+          '--scope',
+          '--secret',
+          '--sharing',
+          '--topology-preferred',
+          '--topology-required',
+          '--type',
+        ],
+        'none',
+      ),
       prune: v('admin-only', ['--filter'], 'none', true, "it removes other users' volumes"),
     },
     otherwise: PASS,

@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 // ds01-docker-wrapper: installed as `docker`; see the package README.
-import { closeEventLogs } from '@ds01/events-core';
+import { flushEvents } from '../log.js';
 import { dispatch } from '../main.js';
 import { exitLike } from '../real-docker.js';
 
 try {
   const outcome = await dispatch(process.argv.slice(2), process.env);
-  await closeEventLogs();
+  await flushEvents();
   exitLike(outcome);
 } catch (err) {
   process.stderr.write(`ds01: internal error: ${(err as Error).stack ?? err}\n  Tell an administrator; docker was not run.\n`);

@@ -1,5 +1,4 @@
-import { Ajv } from 'ajv';
-import { execa } from 'execa';
+import type { Ajv as AjvType } from 'ajv';
 
 /** What the wrapper reads from `ds01-gpu ... --json` (the allocator's contract; extra fields allowed). */
 const gpuList = {
@@ -21,7 +20,12 @@ const allocateSchema = {
     {
       type: 'object',
       required: ['status', 'reason'],
-      properties: { status: { const: 'rejected' }, reason: { type: 'string' }, retryable: { type: 'boolean' }, message: { type: 'string' } },
+      properties: {
+        status: { const: 'rejected' },
+        reason: { type: 'string' },
+        retryable: { type: 'boolean' },
+        message: { type: 'string' },
+      },
     },
     { type: 'object', required: ['status'], properties: { status: { const: 'error' }, message: { type: 'string' } } },
   ],
@@ -50,10 +54,14 @@ export interface StatusResult {
   message?: string;
 }
 
-let ajv: Ajv | undefined;
-const validators = new Map<object, ReturnType<Ajv['compile']>>();
-function validate<T>(schema: object, data: unknown): T {
-  ajv ??= new Ajv({ allErrors: false, strict: false });
+let ajv: AjvType | undefined;
+const validators = new Map<object, ReturnType<AjvType['compile']>>();
+// ajv and execa load only when a GPU command runs: most docker commands need neither.
+async function validate<T>(schema: object, data: unknown): Promise<T> {
+  if (!ajv) {
+    const { Ajv } = await import('ajv');
+    ajv = new Ajv({ allErrors: false, strict: false });
+  }
   let v = validators.get(schema);
   if (!v) {
     v = ajv.compile(schema);
@@ -78,6 +86,7 @@ export function gpuCommand(env: NodeJS.ProcessEnv): { file: string; prefix: stri
 
 async function callGpu(env: NodeJS.ProcessEnv, args: string[]): Promise<{ exitCode: number; json: unknown }> {
   const { file, prefix } = gpuCommand(env);
+  const { execa } = await import('execa');
   const r = await execa(file, [...prefix, ...args, '--json'], { env, extendEnv: false, reject: false, stdin: 'ignore', stderr: 'pipe' });
   if (r.failed && r.exitCode === undefined) throw new GpuToolError(`cannot run ds01-gpu (${file}): ${r.shortMessage}`);
   let json: unknown;

@@ -49,7 +49,12 @@ export function parseGpuValue(value: string): GpuRequest {
       else if (/^\d+$/.test(val)) req.count = Number(val);
       else throw new UsageError(`--gpus ${value}: count must be an integer or all`);
     } else if (key === 'device') {
-      req.devices.push(...val.split(',').map((d) => d.trim()).filter(Boolean));
+      req.devices.push(
+        ...val
+          .split(',')
+          .map((d) => d.trim())
+          .filter(Boolean),
+      );
     } else if (key !== 'capabilities' && key !== 'driver' && key !== 'options') {
       throw new UsageError(`--gpus ${value}: unknown field '${key}'`);
     }

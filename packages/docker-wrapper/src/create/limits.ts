@@ -1,6 +1,6 @@
+import { Denial } from '../deny.js';
 import type { ParsedOption } from '../parse-args.js';
 import { optionValues } from '../parse-args.js';
-import { Denial } from '../deny.js';
 import { parseDockerSize } from './sizes.js';
 
 /** The per-container limits a user gets from the site config (null: no limit). */
@@ -49,7 +49,8 @@ export function applyLimits(options: readonly ParsedOption[], limits: ContainerL
   const swap = last(optionValues(options, '--memory-swap'));
   if (limits.memorySwap) {
     if (swap !== undefined) {
-      if (swap.trim() === '-1') throw new Denial('limits', `--memory-swap -1 (unlimited) is above your limit of ${limits.memorySwap}`, hint);
+      if (swap.trim() === '-1')
+        throw new Denial('limits', `--memory-swap -1 (unlimited) is above your limit of ${limits.memorySwap}`, hint);
       sizeWithin('--memory-swap', swap, limits.memorySwap, hint);
     } else if (add) out.push(`--memory-swap=${limits.memorySwap}`);
   }

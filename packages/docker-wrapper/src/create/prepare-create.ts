@@ -1,4 +1,3 @@
-import { resolveUserLimits } from '@ds01/events-core/config';
 import { LABEL_PREFIX, LABELS } from '@ds01/events-core/labels';
 import { checkTarget } from '../check-ownership.js';
 import type { WrapperContext } from '../context.js';
@@ -58,14 +57,16 @@ function containerNameFor(owner: string): string {
 
 /** Inspects and rewrites a run/create command line; throws a Denial for anything a rule refuses. */
 export async function prepareCreate(ctx: WrapperContext, parsed: ParsedCommand, docker: DockerClient, cwd: string): Promise<CreatePlan> {
-  const { identity, policy, config } = ctx;
+  const { identity, policy } = ctx;
+  const config = await ctx.fullConfig();
+  const { resolveUserLimits } = await import('@ds01/events-core/config');
   const enforce = !identity.isAdmin;
   const denies = (rule: string) => enforce && policy.deniedFlags.has(rule);
   const argv = parsed.argv;
   const options = parsed.options;
   const owner = identity.owner;
-  const resolved = config ? resolveUserLimits(config, owner) : null;
-  const values = resolved?.values ?? {};
+  const resolved = resolveUserLimits(config, owner);
+  const values = resolved.values;
 
   // Files are read once and inlined; their lines are checked like flags.
   const labels: string[] = [];
@@ -75,7 +76,10 @@ export async function prepareCreate(ctx: WrapperContext, parsed: ParsedCommand, 
     if ((o.flag === '--label-file' || o.flag === '--env-file') && o.value !== undefined) {
       const lines = readKvFile(o.value, o.flag);
       const flag = o.flag === '--label-file' ? '--label' : '--env';
-      replaced.set(o.index, lines.flatMap((l) => [flag, l]));
+      replaced.set(
+        o.index,
+        lines.flatMap((l) => [flag, l]),
+      );
       (o.flag === '--label-file' ? labels : envs).push(...lines);
     }
   }
@@ -89,7 +93,8 @@ export async function prepareCreate(ctx: WrapperContext, parsed: ParsedCommand, 
   }
   if (denies('gpu-env')) {
     const gpuEnv = envs.map(keyOf).find((k) => GPU_ENV_NAMES.includes(k));
-    if (gpuEnv) throw new Denial('gpu-env', `choosing GPUs with ${gpuEnv} is not allowed`, 'Ask for GPUs with --gpus N; ds01 picks free ones.');
+    if (gpuEnv)
+      throw new Denial('gpu-env', `choosing GPUs with ${gpuEnv} is not allowed`, 'Ask for GPUs with --gpus N; ds01 picks free ones.');
   }
   if (denies('privileged') && boolOption(options, '--privileged'))
     throw new Denial('privileged', '--privileged gives the container full control of the host', 'Run without --privileged.');
@@ -104,7 +109,11 @@ export async function prepareCreate(ctx: WrapperContext, parsed: ParsedCommand, 
   if (denies('device')) {
     const dev = options.find((o) => o.flag === '--device' || o.flag === '--device-cgroup-rule');
     if (dev)
-      throw new Denial('device', `${dev.flag} ${dev.value ?? ''} passes host devices in (NVIDIA devices included)`, 'Ask for GPUs with --gpus N.');
+      throw new Denial(
+        'device',
+        `${dev.flag} ${dev.value ?? ''} passes host devices in (NVIDIA devices included)`,
+        'Ask for GPUs with --gpus N.',
+      );
   }
   if (denies('runtime')) {
     const rt = optionValues(options, '--runtime').find((r) => /nvidia/i.test(r));
@@ -120,16 +129,21 @@ export async function prepareCreate(ctx: WrapperContext, parsed: ParsedCommand, 
   const joins: { flag: string; ref: string }[] = [];
   for (const o of options) {
     if (o.value === undefined) continue;
-    if (JOIN_FLAGS.includes(o.flag) && o.value.startsWith('container:')) joins.push({ flag: o.flag, ref: o.value.slice('container:'.length) });
+    if (JOIN_FLAGS.includes(o.flag) && o.value.startsWith('container:'))
+      joins.push({ flag: o.flag, ref: o.value.slice('container:'.length) });
     if (o.flag === '--volumes-from') joins.push({ flag: o.flag, ref: o.value.split(':')[0]! });
     if (o.flag === '--link') joins.push({ flag: o.flag, ref: o.value.split(':')[0]! });
   }
   await Promise.all(joins.map((j) => checkTarget(ctx, docker, j.ref, { operation: `create ${j.flag}`, change: true })));
 
-  const slice = resolved?.slice ?? '';
+  const slice = resolved.slice;
   const cgroupParents = optionValues(options, '--cgroup-parent');
   if (enforce && cgroupParents.some((c) => c !== slice)) {
-    throw new Denial('cgroup-parent', `--cgroup-parent ${cgroupParents.find((c) => c !== slice)} is not your slice (${slice})`, 'Leave --cgroup-parent out.');
+    throw new Denial(
+      'cgroup-parent',
+      `--cgroup-parent ${cgroupParents.find((c) => c !== slice)} is not your slice (${slice})`,
+      'Leave --cgroup-parent out.',
+    );
   }
 
   const limitFlags = enforce ? applyLimits(options, containerLimitsOf(values), true) : [];
@@ -137,7 +151,11 @@ export async function prepareCreate(ctx: WrapperContext, parsed: ParsedCommand, 
   if (enforce && maxContainers !== null) {
     const count = (await listOwned(docker, owner)).length;
     if (count >= maxContainers)
-      throw new Denial('max-containers', `you have ${count} containers, the most allowed is ${maxContainers}`, 'Remove one first: `docker ps -a`, `docker rm NAME`.');
+      throw new Denial(
+        'max-containers',
+        `you have ${count} containers, the most allowed is ${maxContainers}`,
+        'Remove one first: `docker ps -a`, `docker rm NAME`.',
+      );
   }
 
   // GPUs: every --gpus before the image. Admins may name devices or declare a native type themselves.
@@ -219,6 +237,11 @@ function checkMounts(options: readonly ParsedOption[], cwd: string, denied: read
     }
     if (source === null) continue;
     const hit = deniedHostPath(source, denied);
-    if (hit) throw new Denial('bind-mount', `${o.flag} ${o.value} mounts ${source}, which exposes ${hit}`, 'Mount a directory of your own instead.');
+    if (hit)
+      throw new Denial(
+        'bind-mount',
+        `${o.flag} ${o.value} mounts ${source}, which exposes ${hit}`,
+        'Mount a directory of your own instead.',
+      );
   }
 }

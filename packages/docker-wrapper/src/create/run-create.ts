@@ -1,8 +1,8 @@
-import { logEvent } from '@ds01/events-core';
 import { LABELS } from '@ds01/events-core/labels';
 import type { WrapperContext } from '../context.js';
 import { Denial, EVENT_SOURCE } from '../deny.js';
 import { type DockerClient, resolveContainer } from '../docker-api.js';
+import { logEvent } from '../log.js';
 import type { ParsedCommand } from '../parse-args.js';
 import { type RunResult, runReal } from '../real-docker.js';
 import { allocateGpus, bindReservation, type GpuRef, GpuToolError, releaseGpus } from './gpu-client.js';
@@ -12,8 +12,8 @@ import { watchCreate } from './watch-create.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function waitSettings(ctx: WrapperContext): { maxS: number; intervalS: number } {
-  const g = (ctx.config?.raw.gpu_allocation ?? {}) as Record<string, unknown>;
+async function waitSettings(ctx: WrapperContext): Promise<{ maxS: number; intervalS: number }> {
+  const g = ((await ctx.fullConfig()).raw.gpu_allocation ?? {}) as Record<string, unknown>;
   const maxS = typeof g.wait_max_s === 'number' ? g.wait_max_s : 180;
   const intervalS = typeof g.wait_interval_s === 'number' && g.wait_interval_s > 0 ? g.wait_interval_s : 10;
   return { maxS, intervalS };
@@ -21,7 +21,7 @@ function waitSettings(ctx: WrapperContext): { maxS: number; intervalS: number } 
 
 /** Asks ds01-gpu for the GPUs; waits while none is free, fails at once on quota refusals. */
 async function allocate(ctx: WrapperContext, plan: CreatePlan): Promise<{ reservation: string; gpus: GpuRef[] }> {
-  const { maxS, intervalS } = waitSettings(ctx);
+  const { maxS, intervalS } = await waitSettings(ctx);
   const started = Date.now();
   for (let attempt = 1; ; attempt++) {
     let r: Awaited<ReturnType<typeof allocateGpus>>;
@@ -35,7 +35,12 @@ async function allocate(ctx: WrapperContext, plan: CreatePlan): Promise<{ reserv
       if (attempt > 1) process.stderr.write('ds01: GPU allocated.\n');
       return { reservation: r.reservation, gpus: r.gpus };
     }
-    if (r.status === 'error') throw new Denial('gpu-allocator', `ds01-gpu failed: ${r.message ?? 'unknown error'}`, 'Try again; if it persists, tell an administrator.');
+    if (r.status === 'error')
+      throw new Denial(
+        'gpu-allocator',
+        `ds01-gpu failed: ${r.message ?? 'unknown error'}`,
+        'Try again; if it persists, tell an administrator.',
+      );
     const message = r.message ?? r.reason;
     if (r.reason !== 'NO_GPU_AVAILABLE') {
       throw new Denial(`gpu:${r.reason}`, message, 'See your GPUs with `docker ps`; stop one you no longer need with `docker stop NAME`.');
@@ -115,7 +120,12 @@ export async function runCreate(
       managed: true,
       created_by: ctx.identity.user,
     };
-    if (gpus.length > 0) details.gpus = gpus.map((g) => ({ uuid: g.uuid, ...(g.slot ? { slot: g.slot } : {}), ...(g.weight !== undefined ? { weight: g.weight } : {}) }));
+    if (gpus.length > 0)
+      details.gpus = gpus.map((g) => ({
+        uuid: g.uuid,
+        ...(g.slot ? { slot: g.slot } : {}),
+        ...(g.weight !== undefined ? { weight: g.weight } : {}),
+      }));
     if (plan.gpuRequest) details.gpu_request = plan.gpuRequest;
     logEvent('container.create', { user: plan.owner, source: EVENT_SOURCE, details });
   } else if (reservation && plan.name) {

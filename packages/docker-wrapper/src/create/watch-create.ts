@@ -17,7 +17,11 @@ export interface CreateWatch {
  * real client starts, so the event cannot be missed; if the stream fails, the
  * container is looked up by its labels afterwards.
  */
-export async function watchCreate(docker: DockerClient, labelFilters: string[], onCreate: (c: CreatedContainer) => Promise<void>): Promise<CreateWatch> {
+export async function watchCreate(
+  docker: DockerClient,
+  labelFilters: string[],
+  onCreate: (c: CreatedContainer) => Promise<void>,
+): Promise<CreateWatch> {
   let created: CreatedContainer | null = null;
   let pending: Promise<void> = Promise.resolve();
   let stream: NodeJS.ReadableStream | null = null;
@@ -27,7 +31,7 @@ export async function watchCreate(docker: DockerClient, labelFilters: string[], 
     pending = onCreate(c).catch(() => {});
   };
   try {
-    stream = (await docker.getEvents({ filters: { type: ['container'], event: ['create'], label: labelFilters } })) as NodeJS.ReadableStream;
+    stream = await docker.events({ type: ['container'], event: ['create'], label: labelFilters });
     let buf = '';
     stream.on('data', (chunk: Buffer) => {
       buf += chunk.toString('utf8');

@@ -1,0 +1,105 @@
+import http from 'node:http';
+import { dockerodeOptions } from './docker-endpoint.js';
+
+export interface ContainerSummary {
+  Id: string;
+  Names?: string[];
+  Labels?: Record<string, string> | null;
+  State?: string;
+}
+
+export interface ContainerInspect {
+  Id: string;
+  Name?: string;
+  Config?: { Labels?: Record<string, string> | null; Env?: string[] | null } | null;
+  HostConfig?: {
+    DeviceRequests?: { Driver?: string; Count?: number; DeviceIDs?: string[] | null; Capabilities?: string[][] | null }[] | null;
+    Runtime?: string;
+  } | null;
+  State?: { Running?: boolean };
+}
+
+export class EngineError extends Error {
+  override name = 'EngineError';
+  constructor(
+    message: string,
+    readonly statusCode: number,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The few Docker Engine API calls the wrapper makes, over node:http. The
+ * wrapper runs on every `docker` command, and loading dockerode (with its
+ * gRPC and SSH stacks) costs several times a bare Node start (see README).
+ */
+export class Engine {
+  private readonly target: ReturnType<typeof dockerodeOptions>;
+  constructor(endpoint: string) {
+    this.target = dockerodeOptions(endpoint);
+  }
+
+  private open(method: string, path: string, body?: unknown): Promise<http.IncomingMessage> {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const t = this.target;
+    return new Promise((resolve, reject) => {
+      const req = http.request(
+        {
+          ...('socketPath' in t ? { socketPath: t.socketPath } : { host: t.host, port: t.port }),
+          method,
+          path,
+          headers: {
+            Host: 'docker',
+            ...(payload ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) } : {}),
+          },
+        },
+        resolve,
+      );
+      req.on('error', reject);
+      req.end(payload);
+    });
+  }
+
+  async request<T>(method: string, path: string, body?: unknown): Promise<{ status: number; json: T | undefined }> {
+    const res = await this.open(method, path, body);
+    const chunks: Buffer[] = [];
+    for await (const c of res) chunks.push(c as Buffer);
+    const text = Buffer.concat(chunks).toString('utf8');
+    let json: T | undefined;
+    try {
+      json = text ? (JSON.parse(text) as T) : undefined;
+    } catch {
+      json = undefined;
+    }
+    return { status: res.statusCode ?? 0, json };
+  }
+
+  /** A container by name or unique id prefix, as the engine resolves it; null when there is none. */
+  async inspectContainer(ref: string): Promise<ContainerInspect | null> {
+    const r = await this.request<ContainerInspect & { message?: string }>('GET', `/containers/${encodeURIComponent(ref)}/json`);
+    if (r.status === 200 && r.json) return r.json;
+    // 404: no such container; 400: not a valid reference. The real client reports either.
+    if (r.status === 404 || r.status === 400) return null;
+    throw new EngineError(`inspect ${ref}: ${r.status} ${r.json?.message ?? ''}`, r.status);
+  }
+
+  async listContainers(opts: { all?: boolean; filters?: Record<string, string[]> }): Promise<ContainerSummary[]> {
+    const q = new URLSearchParams();
+    if (opts.all) q.set('all', '1');
+    if (opts.filters) q.set('filters', JSON.stringify(opts.filters));
+    const r = await this.request<ContainerSummary[]>('GET', `/containers/json?${q}`);
+    if (r.status !== 200 || !Array.isArray(r.json)) throw new EngineError(`list containers: ${r.status}`, r.status);
+    return r.json;
+  }
+
+  /** The event stream (one JSON object per line), once the engine has answered, so nothing after this is missed. */
+  async events(filters: Record<string, string[]>): Promise<http.IncomingMessage> {
+    const res = await this.open('GET', `/events?${new URLSearchParams({ filters: JSON.stringify(filters) })}`);
+    if (res.statusCode !== 200) {
+      res.resume();
+      throw new EngineError(`events: ${res.statusCode}`, res.statusCode ?? 0);
+    }
+    return res;
+  }
+}

@@ -1,0 +1,125 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa, type Options, type Result } from 'execa';
+import { dockerApi } from '../../../test-support/docker.js';
+import { fakeNvidiaSmi } from '../../../test-support/fake-gpus.js';
+
+export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+export const wrapperBin = path.join(repoRoot, 'packages/docker-wrapper/dist/bin/ds01-docker.js');
+/** The real allocator, built from its package (tests never import it). */
+export const gpuBin = path.join(repoRoot, 'packages/gpu-allocator/dist/bin/ds01-gpu.js');
+/** The real client used under the wrapper (Debian's docker.io). */
+export const realDocker = '/usr/bin/docker';
+
+export const BASE_CONFIG = `
+defaults:
+  max_gpu_equivalents: 2
+  max_gpu_slots_per_container: 2
+  allow_full_gpu: true
+  memory: 1g
+  max_cpus: 1
+  pids_limit: 256
+  shm_size: 64m
+  max_containers_per_user: 6
+default_group: student
+groups:
+  student: {}
+access_control:
+  admin_group: ds01-admin
+gpu_allocation:
+  wait_max_s: 2
+  wait_interval_s: 1
+`;
+
+export interface Sandbox {
+  dir: string;
+  config: string;
+  events: string;
+  state: string;
+  env(user?: string | null, extra?: Record<string, string>): Record<string, string>;
+  readEvents(): Array<{ event_type: string; user: string; details: Record<string, unknown> }>;
+  cleanup(): void;
+}
+
+/** A temp dir with its own config, event log and state; env() gives the wrapper's environment acting as `user`. */
+export function makeSandbox(configYaml: string = BASE_CONFIG): Sandbox {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ds01-dw-'));
+  fs.chmodSync(dir, 0o755);
+  const config = path.join(dir, 'resource-limits.yaml');
+  fs.writeFileSync(config, configYaml);
+  const events = path.join(dir, 'events.jsonl');
+  const state = path.join(dir, 'state');
+  return {
+    dir,
+    config,
+    events,
+    state,
+    env(user = 'alice', extra = {}) {
+      const env: Record<string, string> = {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOME: dir,
+        DOCKER_HOST: process.env.DOCKER_HOST ?? '',
+        DS01_CONFIG: config,
+        DS01_EVENTS_FILE: events,
+        DS01_STATE_DIR: state,
+        DS01_REAL_DOCKER: realDocker,
+        DS01_GPU_BIN: gpuBin,
+        DS01_NVIDIA_SMI: fakeNvidiaSmi,
+        DS01_FAKE_GPUS: 'a100x4',
+        ...extra,
+      };
+      if (user) env.DS01_AS_USER = user;
+      return env;
+    },
+    readEvents() {
+      if (!fs.existsSync(events)) return [];
+      return fs
+        .readFileSync(events, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l));
+    },
+    cleanup() {
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Runs the built wrapper bin (as root, acting as the env's DS01_AS_USER). */
+export function wrapper(args: string[], env: Record<string, string>, opts: Options = {}): Promise<Result> {
+  const stdin = opts.input === undefined ? { stdin: 'ignore' as const } : {};
+  return execa(process.execPath, [wrapperBin, ...args], { env, extendEnv: false, reject: false, ...stdin, ...opts }) as Promise<Result>;
+}
+
+/** The container's inspect data, or null when it does not exist. */
+export async function inspectContainer(ref: string): Promise<null | {
+  Id: string;
+  Name: string;
+  State: { Running: boolean; Status: string; Paused: boolean };
+  Config: { Labels: Record<string, string>; Env: string[] };
+  HostConfig: Record<string, unknown> & { DeviceRequests: null | Array<{ DeviceIDs: string[] | null; Count: number }> };
+}> {
+  const r = await dockerApi<never>('GET', `/containers/${encodeURIComponent(ref)}/json`);
+  if (r.status === 404) return null;
+  if (r.status !== 200) throw new Error(`inspect ${ref}: ${r.status} ${r.text}`);
+  return r.json as never;
+}
+
+/** Creates and starts a container straight through the API (not the wrapper), e.g. bob's victim. */
+export async function apiContainer(name: string, labels: Record<string, string>, cmd = ['sleep', '300']): Promise<string> {
+  const image = process.env.DS01_TEST_IMAGE ?? 'ds01-test/busybox:latest';
+  const r = await dockerApi<{ Id: string }>('POST', `/containers/create?name=${encodeURIComponent(name)}`, {
+    Image: image,
+    Cmd: cmd,
+    Labels: { 'ds01-test.wrapper': '1', ...labels },
+    HostConfig: { NetworkMode: 'none' },
+  });
+  if (r.status !== 201) throw new Error(`create ${name}: ${r.status} ${r.text}`);
+  const s = await dockerApi('POST', `/containers/${r.json!.Id}/start`);
+  if (s.status !== 204) throw new Error(`start ${name}: ${s.status} ${s.text}`);
+  return r.json!.Id;
+}
+
+export const TEST_LABEL = 'ds01-test.wrapper=1';

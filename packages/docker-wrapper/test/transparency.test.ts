@@ -1,0 +1,214 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeDocker, dockerHost, removeContainersByLabel, testImage, uniqueName } from '../../../test-support/docker.js';
+import { inspectContainer, makeSandbox, realDocker, type Sandbox, TEST_LABEL, wrapper, wrapperBin } from './helpers.js';
+
+const sh = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+describe('the real client', () => {
+  let box: Sandbox;
+  beforeAll(() => {
+    box = makeSandbox();
+  });
+  afterAll(() => box.cleanup());
+
+  it('refuses to run itself as the real client (a loop), naming the setting', async () => {
+    const launcher = path.join(box.dir, 'docker');
+    fs.writeFileSync(launcher, `#!/bin/sh\n# ds01-docker-wrapper launcher\nexec node ${wrapperBin} "$@"\n`, { mode: 0o755 });
+    for (const real of [launcher, wrapperBin]) {
+      const r = await wrapper(['ps'], box.env('alice', { DS01_REAL_DOCKER: real }));
+      expect(r.exitCode).toBe(1);
+      expect(String(r.stderr)).toMatch(/DS01_REAL_DOCKER/);
+    }
+  });
+
+  it('ends the way the real client ended: its exit code, or its signal', async () => {
+    const fake = path.join(box.dir, 'fake-docker');
+    fs.writeFileSync(fake, '#!/bin/sh\ncase "$1" in version) exit 42 ;; *) kill -TERM $$ ;; esac\n', { mode: 0o755 });
+    const code = await wrapper(['version'], box.env('alice', { DS01_REAL_DOCKER: fake }));
+    expect(code.exitCode).toBe(42);
+    const sig = await wrapper(['info'], box.env('alice', { DS01_REAL_DOCKER: fake }));
+    expect(sig.signal).toBe('SIGTERM');
+  });
+
+  it('the generated launcher sends pass-through verbs straight to the real client and the rest to the wrapper', async () => {
+    const { renderLauncher } = await import('../src/index.js');
+    const log = path.join(box.dir, 'calls');
+    const fakeReal = path.join(box.dir, 'real');
+    const fakeNode = path.join(box.dir, 'node');
+    fs.writeFileSync(fakeReal, `#!/bin/sh\necho "real $*" >> ${log}\n`, { mode: 0o755 });
+    fs.writeFileSync(fakeNode, `#!/bin/sh\necho "wrapper $*" >> ${log}\n`, { mode: 0o755 });
+    const launcher = path.join(box.dir, 'launcher');
+    fs.writeFileSync(launcher, renderLauncher({ realDocker: fakeReal, node: fakeNode, wrapper: '/w.js' }), { mode: 0o755 });
+    for (const args of [['images'], ['version'], ['ps'], ['run', 'x'], ['-H', 'x', 'images'], ['container', 'ls']])
+      await execa(launcher, args);
+    expect(fs.readFileSync(log, 'utf8').trim().split('\n')).toEqual([
+      'real images',
+      'real version',
+      'wrapper /w.js ps',
+      'wrapper /w.js run x',
+      'wrapper /w.js -H x images',
+      'wrapper /w.js container ls',
+    ]);
+  });
+});
+
+describeDocker('transparency through the wrapper', () => {
+  let box: Sandbox;
+  beforeAll(() => {
+    box = makeSandbox();
+  });
+  afterAll(async () => {
+    await removeContainersByLabel(TEST_LABEL);
+    box.cleanup();
+  });
+
+  it('run -it through a pseudo-terminal: the container sees a TTY, input reaches it, its exit code comes back', async () => {
+    const cmd = [
+      process.execPath,
+      wrapperBin,
+      'run',
+      '-it',
+      '--rm',
+      '-l',
+      TEST_LABEL,
+      testImage,
+      'sh',
+      '-c',
+      'test -t 0 && echo TTY-YES; read line; echo "GOT-$line"; exit 3',
+    ]
+      .map(sh)
+      .join(' ');
+    const r = await execa('script', ['-qec', cmd, '/dev/null'], {
+      env: box.env('alice'),
+      extendEnv: false,
+      reject: false,
+      input: 'hello\n',
+    });
+    expect(String(r.stdout)).toContain('TTY-YES');
+    expect(String(r.stdout)).toContain('GOT-hello');
+    expect(r.exitCode).toBe(3);
+  });
+
+  it('pipes stdin and stdout, and returns the container’s exit code', async () => {
+    const r = await wrapper(['run', '--rm', '-i', '-l', TEST_LABEL, testImage, 'sh', '-c', 'tr a-z A-Z; exit 7'], box.env('alice'), {
+      input: 'piped text',
+    });
+    expect(String(r.stdout)).toBe('PIPED TEXT');
+    expect(r.exitCode).toBe(7);
+  });
+
+  it('forwards a signal sent to the wrapper to the real client (and on to the container)', async () => {
+    const name = uniqueName('sig');
+    const child = wrapper(
+      [
+        'run',
+        '--rm',
+        '--name',
+        name,
+        '-l',
+        TEST_LABEL,
+        testImage,
+        'sh',
+        '-c',
+        'trap "exit 42" TERM; echo ready; while :; do sleep 1; done',
+      ],
+      box.env('alice'),
+      {
+        buffer: true,
+        stdout: 'pipe',
+      },
+    );
+    const proc = child as unknown as { stdout: NodeJS.ReadableStream; kill: (s: string) => void };
+    await new Promise<void>((resolve) => proc.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && resolve()));
+    proc.kill('SIGTERM');
+    const r = await child;
+    expect(r.exitCode).toBe(42);
+  });
+
+  it('docker ps formatting flags and docker container ls work as with the real client', async () => {
+    const name = uniqueName('fmt');
+    expect((await wrapper(['run', '-d', '--name', name, '-l', TEST_LABEL, testImage, 'sleep', '60'], box.env('alice'))).exitCode).toBe(0);
+    const viaWrapper = await wrapper(
+      ['ps', '--no-trunc', '--filter', `name=${name}`, '--format', '{{.Names}}|{{.Label "ds01.user"}}|{{.Command}}'],
+      box.env('alice'),
+    );
+    const direct = await execa(
+      realDocker,
+      ['ps', '--no-trunc', '--filter', `name=${name}`, '--format', '{{.Names}}|{{.Label "ds01.user"}}|{{.Command}}'],
+      {
+        env: { DOCKER_HOST: dockerHost },
+      },
+    );
+    expect(String(viaWrapper.stdout)).toBe(String(direct.stdout));
+    expect(String(viaWrapper.stdout)).toBe(`${name}|alice|"sleep 60"`);
+    const ls = await wrapper(['container', 'ls', '-q', '--filter', `name=${name}`], box.env('alice'));
+    expect(ls.exitCode).toBe(0);
+    expect(String(ls.stdout).trim()).toBe((await inspectContainer(name))!.Id.slice(0, 12));
+  });
+});
+
+describeDocker('as the real unprivileged user alice (uid/gid of alice, in group docker)', () => {
+  let box: Sandbox;
+  let sock: string;
+  let before: fs.Stats;
+  let dirMode: number;
+  beforeAll(() => {
+    box = makeSandbox();
+    fs.chmodSync(box.dir, 0o777);
+    sock = dockerHost.replace(/^unix:\/\//, '');
+    before = fs.statSync(sock);
+    dirMode = fs.statSync(path.dirname(sock)).mode & 0o777;
+    // Its directory is root-only too: let others through to the socket.
+    fs.chmodSync(path.dirname(sock), dirMode | 0o011);
+    // The private daemon's socket is root:root 0660; hand it to the docker group, as on a default install.
+    const docker = Number(
+      fs
+        .readFileSync('/etc/group', 'utf8')
+        .split('\n')
+        .find((l) => l.startsWith('docker:'))!
+        .split(':')[2],
+    );
+    fs.chownSync(sock, 0, docker);
+  });
+  afterAll(async () => {
+    fs.chownSync(sock, before.uid, before.gid);
+    fs.chmodSync(path.dirname(sock), dirMode);
+    await removeContainersByLabel(TEST_LABEL);
+    box.cleanup();
+  });
+
+  // runuser sets alice's supplementary groups (docker among them); spawn's uid/gid options would drop them.
+  const asAlice = (args: string[], env: Record<string, string>) =>
+    execa('runuser', ['-u', 'alice', '--', process.execPath, wrapperBin, ...args], {
+      env,
+      extendEnv: false,
+      reject: false,
+      stdin: 'ignore',
+    });
+
+  it('cannot become bob (DS01_AS_USER) nor bypass; her container is hers; the attempts are logged', async () => {
+    const name = uniqueName('real-alice');
+    const env = box.env(null, { DS01_AS_USER: 'bob', DS01_WRAPPER_BYPASS: '1', HOME: box.dir });
+    const r = await asAlice(['run', '-d', '--name', name, '-l', TEST_LABEL, testImage, 'sleep', '60'], env);
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    expect((await inspectContainer(name))!.Config.Labels['ds01.user']).toBe('alice');
+    const denied = await asAlice(['run', '-d', '-l', TEST_LABEL, '--privileged', testImage, 'true'], env);
+    expect(denied.exitCode).toBe(1);
+    expect(String(denied.stderr)).toContain('refused (privileged)');
+    const events = box.readEvents();
+    expect(
+      events.some(
+        (e) => e.event_type === 'auth.bypass' && e.user === 'alice' && e.details.mode === 'as-user' && e.details.allowed === false,
+      ),
+    ).toBe(true);
+    expect(
+      events.some(
+        (e) => e.event_type === 'auth.bypass' && e.user === 'alice' && e.details.mode === 'bypass' && e.details.allowed === false,
+      ),
+    ).toBe(true);
+    expect(events.some((e) => e.event_type === 'auth.denied' && e.user === 'alice' && e.details.rule === 'privileged')).toBe(true);
+  });
+});
