@@ -26,6 +26,9 @@ export interface SourceTree {
   systemdUnits: FoundFile[];
 }
 
+/** The demo is not a server tool: of the apps, only the installer itself is installed. */
+const INSTALLED_APPS = new Set(['install']);
+
 function workspaces(root: string): string[] {
   const out: string[] = [];
   for (const parent of ['packages', 'apps']) {
@@ -36,6 +39,7 @@ function workspaces(root: string): string[] {
       continue;
     }
     for (const name of names) {
+      if (parent === 'apps' && !INSTALLED_APPS.has(name)) continue;
       if (fs.existsSync(path.join(root, parent, name, 'package.json'))) out.push(`${parent}/${name}`);
     }
   }

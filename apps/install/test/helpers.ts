@@ -54,6 +54,13 @@ export function makeSourceTree(opts: { without?: string[] } = {}): string {
     JSON.stringify({ name: '@ds01/install', bin: { 'ds01-install': './dist/bin/ds01-install.js' } }),
   );
   fs.writeFileSync(path.join(app, 'dist/bin/ds01-install.js'), '\n');
+  const demo = path.join(root, 'apps/demo');
+  fs.mkdirSync(path.join(demo, 'dist/bin'), { recursive: true });
+  fs.writeFileSync(
+    path.join(demo, 'package.json'),
+    JSON.stringify({ name: '@ds01/demo', bin: { 'ds01-demo': './dist/bin/ds01-demo.js' } }),
+  );
+  fs.writeFileSync(path.join(demo, 'dist/bin/ds01-demo.js'), '\n');
   return root;
 }
 

@@ -54,6 +54,7 @@ describe('ds01-install --prefix', () => {
       expect(st.mode & 0o7777, name).toBe(0o755);
     }
     expect(fs.readlinkSync(path.join(bin, 'docker'))).toBe('ds01-docker');
+    expect(fs.existsSync(path.join(bin, 'ds01-demo')), 'the demo is not a server tool').toBe(false);
     // The shim really runs the package's script with the caller's arguments.
     const ran = await execa(path.join(bin, 'docker'), ['ps', '-a', "it's"]);
     expect(JSON.parse(ran.stdout)).toEqual({ bin: 'ds01-docker', args: ['ps', '-a', "it's"] });
