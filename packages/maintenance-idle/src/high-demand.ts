@@ -1,7 +1,7 @@
 import type { GpuUse } from '@ds01/events-core/labels';
 import { Ajv } from 'ajv';
 import { execa } from 'execa';
-import { runNvidiaSmi } from './sample/nvidia-smi.js';
+import { csvRows, runNvidiaSmi } from './sample/nvidia-smi.js';
 
 export interface Demand {
   /** allocated ÷ total, in GPU units; 0 when there are no GPUs or nothing could be read. */
@@ -74,14 +74,18 @@ interface InventoryUnit {
   parent?: string;
 }
 
-/** GPU units from `nvidia-smi -L`: a whole GPU is 1; a MIG device is its compute slices out of 7. */
-export function parseGpuList(text: string): InventoryUnit[] {
+/**
+ * GPU units from `nvidia-smi -L`: a whole GPU is 1; a MIG device is its
+ * compute slices out of 7. A GPU in `migEnabled` without MIG devices offers
+ * nothing (-L alone cannot tell it from a whole GPU).
+ */
+export function parseGpuList(text: string, migEnabled: ReadonlySet<string> = new Set()): InventoryUnit[] {
   const units: InventoryUnit[] = [];
   let current: { uuid: string; index: string; mig: InventoryUnit[] } | null = null;
   const flush = () => {
     if (!current) return;
     if (current.mig.length > 0) units.push(...current.mig);
-    else units.push({ uuid: current.uuid, index: current.index, weight: 1 });
+    else if (!migEnabled.has(current.uuid)) units.push({ uuid: current.uuid, index: current.index, weight: 1 });
   };
   for (const line of text.split('\n')) {
     const gpu = /^GPU (\d+): .*\(UUID: (GPU-[^)]+)\)/.exec(line);
@@ -105,19 +109,25 @@ export function parseGpuList(text: string): InventoryUnit[] {
  * without instances counts for nothing; stopped containers still holding
  * GPUs are not seen (only the allocator knows them).
  */
-async function fromInventory(gpuUses: GpuUse[]): Promise<Demand | string> {
+async function fromInventory(gpuUsesOf: () => Promise<GpuUse[]>): Promise<Demand | string> {
   let text: string;
+  const migEnabled = new Set<string>();
   try {
-    text = await runNvidiaSmi(['-L']);
+    const [list, modes] = await Promise.all([
+      runNvidiaSmi(['-L']),
+      runNvidiaSmi(['--query-gpu=uuid,mig.mode.current', '--format=csv,noheader,nounits']),
+    ]);
+    text = list;
+    for (const [uuid, mode] of csvRows(modes)) if (uuid && mode === 'Enabled') migEnabled.add(uuid);
   } catch (err) {
     return (err as Error).message;
   }
-  const units = parseGpuList(text);
+  const units = parseGpuList(text, migEnabled);
   const total = units.reduce((sum, u) => sum + u.weight, 0);
   if (total === 0) return { fraction: 0, allocated: 0, total: 0, source: 'nvidia-smi' };
   const taken = new Set<string>();
   let counted = 0;
-  for (const use of gpuUses) {
+  for (const use of await gpuUsesOf()) {
     if (use.all) return { fraction: 1, allocated: total, total, source: 'nvidia-smi' };
     if (use.count !== undefined && use.devices.length === 0) counted += use.count;
     for (const d of use.devices) {
@@ -130,10 +140,10 @@ async function fromInventory(gpuUses: GpuUse[]): Promise<Demand | string> {
 }
 
 /** How much of the GPU capacity is allocated: the allocator's view, else nvidia-smi's. */
-export async function measureDemand(gpuUses: GpuUse[]): Promise<Demand> {
+export async function measureDemand(gpuUsesOf: () => Promise<GpuUse[]>): Promise<Demand> {
   const allocator = await fromAllocator();
   if (typeof allocator !== 'string') return allocator;
-  const inventory = await fromInventory(gpuUses);
+  const inventory = await fromInventory(gpuUsesOf);
   if (typeof inventory !== 'string') return { ...inventory, note: allocator };
   return { fraction: 0, allocated: 0, total: 0, source: 'none', note: `${allocator}; ${inventory}` };
 }

@@ -10,13 +10,12 @@ import {
   resolveUserLimits,
   type SiteConfig,
 } from '@ds01/events-core/config';
-import { type ClassifiedContainer, sendNotice, stopContainerChecked } from '@ds01/events-core/jobs';
+import { type ClassifiedContainer, listClassifiedContainers, sendNotice, stopContainerChecked } from '@ds01/events-core/jobs';
 import { formatDuration } from '@ds01/events-core/time';
 import Docker from 'dockerode';
 import { decideIdle, type IdleDecision, type IdleRules, type Thresholds } from './decide.js';
 import { type Demand, measureDemand } from './high-demand.js';
 import { type ContainerEntry, emptyState, type IdleState, idleStateFile, type Sample } from './idle-state.js';
-import { listRunningContainers, type SeenContainer } from './list-containers.js';
 import { mapPool } from './map-pool.js';
 import { exemptText, keepAliveText, type NoticeFacts, stoppedText, utc, warningText } from './notices.js';
 import { readCgroupCpuNs } from './sample/read-cpu.js';
@@ -30,8 +29,8 @@ export const JOB = 'ds01-idle';
 
 export interface RunOptions {
   dryRun: boolean;
-  /** Only containers whose name this matches (Docker's name filter: a regular expression searched in the name). */
-  nameFilter?: RegExp;
+  /** Only containers whose name matches (Docker's name filter: a regular expression searched in the name). */
+  nameFilter?: string;
   /** Human log lines (stdout unless --json). */
   log: (line: string) => void;
   verbose: boolean;
@@ -126,7 +125,7 @@ function resolveRules(config: SiteConfig, owner: string | null, type: string): R
 }
 
 interface Candidate {
-  seen: SeenContainer;
+  c: ClassifiedContainer;
   rules: Resolved;
   exemption: ExemptionDecision;
   cpuNs: number | null;
@@ -150,13 +149,30 @@ function ownGpuUtil(c: ClassifiedContainer, gpu: GpuActivity, users: Map<string,
   return best;
 }
 
-function countGpuUsers(cands: SeenContainer[], gpu: GpuActivity): Map<string, number> {
+function countGpuUsers(cands: ClassifiedContainer[], gpu: GpuActivity): Map<string, number> {
   const users = new Map<string, number>();
-  for (const { c } of cands) {
+  for (const c of cands) {
     const uuids = c.gpu.all ? [...gpu.utilisation.keys()] : c.gpu.devices.map((d) => gpu.uuidOfIndex.get(d) ?? d);
     for (const u of new Set(uuids)) users.set(u, (users.get(u) ?? 0) + 1);
   }
   return users;
+}
+
+/** False when the container is gone or no longer running. */
+async function stillRunning(docker: Docker, id: string): Promise<boolean> {
+  try {
+    const info = (await docker.getContainer(id).inspect()) as { State?: { Running?: boolean } };
+    return info.State?.Running === true;
+  } catch (err) {
+    // Only a definite "no such container" drops state; other errors keep it for the next run.
+    return (err as { statusCode?: number }).statusCode !== 404;
+  }
+}
+
+/** The GPU use of every running container (for the demand fallback when the run is filtered by name). */
+async function listGpuUses(docker: Docker): Promise<ClassifiedContainer['gpu'][]> {
+  const all = await listClassifiedContainers(docker, { statuses: ['running', 'paused'], concurrency: 16 });
+  return all.containers.filter((c) => c.gpu.hasGpu).map((c) => c.gpu);
 }
 
 function baseReport(c: ClassifiedContainer, outcome: ContainerOutcome, reason: string): ContainerReport {
@@ -171,8 +187,14 @@ export async function runIdle(opts: RunOptions, config: SiteConfig = loadSiteCon
   const exemptions = loadExemptions(config.dir);
   problems.push(...exemptions.problems);
 
-  const running = await listRunningContainers(docker);
-  const runningIds = new Set(running.map((s) => s.c.id));
+  const listing = await listClassifiedContainers(docker, {
+    statuses: ['running', 'paused'],
+    ...(opts.nameFilter ? { nameFilter: opts.nameFilter } : {}),
+    concurrency: 16,
+  });
+  for (const e of listing.errors) problems.push(`container ${e.id.slice(0, 12)}: ${e.message} (skipped)`);
+  const running = listing.containers.filter((c) => c.status === 'running' || c.status === 'paused');
+  const runningIds = new Set(running.map((c) => c.id));
   const reports: ContainerReport[] = [];
   const cache = new Map<string, Resolved>();
   const rulesOf = (c: ClassifiedContainer): Resolved => {
@@ -185,21 +207,23 @@ export async function runIdle(opts: RunOptions, config: SiteConfig = loadSiteCon
     return r;
   };
 
-  const candidates: SeenContainer[] = [];
-  for (const s of running) {
-    const { c } = s;
-    if (opts.nameFilter && !opts.nameFilter.test(c.name)) continue;
+  const candidates: ClassifiedContainer[] = [];
+  for (const c of running) {
     if (c.exemptLabel) reports.push(baseReport(c, 'skipped', `${c.exemptLabel}=true: never touched`));
     else if (!c.gpu.hasGpu && !rulesOf(c).cpuOnly)
       reports.push(baseReport(c, 'skipped', 'no GPU (policies.idle_cpu_only_containers is off)'));
-    else candidates.push(s);
+    else candidates.push(c);
   }
 
   const now = Date.now();
-  const anyGpu = candidates.some((s) => s.c.gpu.hasGpu);
+  const anyGpu = candidates.some((c) => c.gpu.hasGpu);
   const [gpu, demandRaw] = await Promise.all([
-    anyGpu ? readGpuActivity(new Set(candidates.map((s) => s.c.id))) : Promise.resolve(null),
-    anyGpu ? measureDemand(running.filter((s) => s.c.gpu.hasGpu).map((s) => s.c.gpu)) : Promise.resolve(null),
+    anyGpu ? readGpuActivity(new Set(candidates.map((c) => c.id))) : Promise.resolve(null),
+    // Without a name filter every GPU container is in the listing; with one the
+    // fallback count would miss the others, so ask for them.
+    anyGpu
+      ? measureDemand(async () => (opts.nameFilter ? await listGpuUses(docker) : running.filter((c) => c.gpu.hasGpu).map((c) => c.gpu)))
+      : Promise.resolve(null),
   ]);
   const globalThreshold = num(config.raw.policies?.high_demand_threshold, 0.8);
   const demand = demandRaw
@@ -207,8 +231,7 @@ export async function runIdle(opts: RunOptions, config: SiteConfig = loadSiteCon
     : null;
   const gpuUsers = gpu ? countGpuUsers(candidates, gpu) : new Map<string, number>();
 
-  const sampled = await mapPool(candidates, 8, async (seen): Promise<Candidate> => {
-    const { c } = seen;
+  const sampled = await mapPool(candidates, 8, async (c): Promise<Candidate> => {
     const base = rulesOf(c);
     let cpuNs = readCgroupCpuNs(c.id, c.pid);
     let netBytes = readNetworkBytes(c.pid);
@@ -217,7 +240,7 @@ export async function runIdle(opts: RunOptions, config: SiteConfig = loadSiteCon
       cpuNs ??= stats.cpuNs;
       netBytes ??= stats.netBytes;
     }
-    const execs = seen.execIds.length > 0 ? await countRunningExecs(docker, seen.execIds) : 0;
+    const execs = c.execIds.length > 0 ? await countRunningExecs(docker, c.execIds) : 0;
     const highDemand =
       c.gpu.hasGpu &&
       demandRaw !== null &&
@@ -226,7 +249,7 @@ export async function runIdle(opts: RunOptions, config: SiteConfig = loadSiteCon
       base.timeoutMs !== null;
     const rules = highDemand ? { ...base, timeoutMs: (base.timeoutMs as number) * base.highDemandReduction } : base;
     return {
-      seen,
+      c,
       rules,
       exemption: c.owner ? checkExemption(exemptions, c.owner, 'idle_timeout_h', now) : { exempt: false },
       cpuNs,
@@ -256,7 +279,7 @@ export async function runIdle(opts: RunOptions, config: SiteConfig = loadSiteCon
   const judge = async (state: IdleState, write: boolean): Promise<void> => {
     const decisions: { cand: Candidate; d: IdleDecision }[] = [];
     for (const cand of sampled) {
-      const { c } = cand.seen;
+      const { c } = cand;
       const rules: IdleRules = {
         thresholds: cand.rules.thresholds,
         timeoutMs: cand.rules.timeoutMs,
@@ -288,12 +311,15 @@ export async function runIdle(opts: RunOptions, config: SiteConfig = loadSiteCon
     await mapPool(decisions, 8, async ({ cand, d }) => {
       const report = await act(cand, d, write);
       reports.push(report);
-      if (report.outcome === 'stopped') delete state.containers[cand.seen.c.id];
+      if (report.outcome === 'stopped') delete state.containers[cand.c.id];
     });
 
     // Entries of containers that no longer run (stopped, removed, or replaced
     // under the same name) are dropped: a new container never inherits them.
-    for (const id of Object.keys(state.containers)) if (!runningIds.has(id)) delete state.containers[id];
+    // A filtered listing does not show the others, so those are asked about.
+    const unseen = Object.keys(state.containers).filter((id) => !runningIds.has(id));
+    const gone = opts.nameFilter ? await mapPool(unseen, 8, async (id) => ((await stillRunning(docker, id)) ? null : id)) : unseen;
+    for (const id of gone) if (id) delete state.containers[id];
 
     if (demand && write && demand.high !== state.high_demand) {
       logEvent('system.high_demand', {
@@ -313,7 +339,7 @@ export async function runIdle(opts: RunOptions, config: SiteConfig = loadSiteCon
   };
 
   const act = async (cand: Candidate, d: IdleDecision, write: boolean): Promise<ContainerReport> => {
-    const { c } = cand.seen;
+    const { c } = cand;
     const user = c.owner;
     const report: ContainerReport = {
       ...baseReport(c, d.status, d.reason),

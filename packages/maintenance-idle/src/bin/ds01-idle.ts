@@ -44,11 +44,12 @@ async function main(): Promise<number> {
     .fail((msg, err) => usageError(msg || err?.message || 'invalid arguments'))
     .parse();
 
-  let nameFilter: RegExp | undefined;
-  if (argv.nameFilter !== undefined) {
-    if (argv.nameFilter === '') usageError('--name-filter: the pattern is empty');
+  const nameFilter = argv.nameFilter;
+  if (nameFilter !== undefined) {
+    if (nameFilter === '') usageError('--name-filter: the pattern is empty');
     try {
-      nameFilter = new RegExp(argv.nameFilter);
+      // Docker matches it as a (Go) regular expression; catch the obvious mistakes here.
+      new RegExp(nameFilter);
     } catch (err) {
       usageError(`--name-filter ${JSON.stringify(argv.nameFilter)}: not a valid regular expression (${(err as Error).message})`);
     }
