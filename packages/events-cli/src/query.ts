@@ -78,7 +78,10 @@ export async function runQuery(opts: QueryOptions, io: Pick<CliIo, 'stdout' | 's
   }
 
   const cursor = opts.cursorFile ? readCursor(opts.cursorFile) : undefined;
-  const forward = async () => mergeHits(await Promise.all(opts.files.map((f) => forwardFrom(f, opts.filter, stats, cursor, warn))));
+  // Summary and count never print a record, so they may read only the envelope.
+  const countOnly = opts.mode !== 'rows';
+  const forward = async () =>
+    mergeHits(await Promise.all(opts.files.map((f) => forwardFrom(f, opts.filter, stats, cursor, warn, countOnly))));
 
   let matched = 0;
   let lastPrinted: Hit | undefined;
