@@ -457,6 +457,12 @@ export async function runCleanup(docker: Docker, config: SiteConfig, opts: Clean
   let wouldRelease = new Set<string>();
   if (opts.command !== 'containers') wouldRelease = await run.releaseStale();
   await run.ensureReleaseEvents();
-  if (opts.command !== 'containers') await run.orphans(wouldRelease);
+  if (opts.command !== 'containers') {
+    try {
+      await run.orphans(wouldRelease);
+    } catch (err) {
+      run.warn('orphan_check_failed', `orphans not checked: ${messageOf(err)}`);
+    }
+  }
   return run.finish();
 }
