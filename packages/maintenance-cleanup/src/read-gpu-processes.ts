@@ -25,7 +25,10 @@ async function runSmi(args: string[]): Promise<SmiResult<string>> {
   const bin = smiBin();
   try {
     const r = await execa(bin, args, { reject: false, timeout: 30_000, stdin: 'ignore' });
-    if ((r as { code?: string }).code === 'ENOENT') return { ok: false, missing: true, message: `${bin} not found` };
+    if ((r as { code?: string }).code === 'ENOENT') {
+      // No nvidia-smi on PATH is a CPU-only host; a DS01_NVIDIA_SMI that is not there is a mistake.
+      return { ok: false, missing: !process.env.DS01_NVIDIA_SMI?.trim(), message: `${bin} not found` };
+    }
     if (r.exitCode !== 0) {
       const text = `${String(r.stdout ?? '')} ${String(r.stderr ?? '')}`.trim().split('\n')[0] ?? '';
       return { ok: false, missing: false, message: `${bin} ${args[0]} failed (exit ${r.exitCode ?? '?'}): ${text}` };
