@@ -11,6 +11,15 @@ export interface FollowStart {
 
 const POLL_MS = 250;
 const READ_BYTES = 1 << 20;
+/** How long a file renamed away is still read: writers notice a rename within 100 ms. */
+const RETIRE_MS = 5000;
+
+interface Reading {
+  fd: number;
+  ino: number;
+  pos: number;
+  carry: Buffer | null;
+}
 
 /** The position to follow from if the log were followed right now (taken before the backlog is read). */
 export function followStartOf(file: string): FollowStart | undefined {
@@ -31,10 +40,9 @@ export function followStartOf(file: string): FollowStart | undefined {
  * in the copy, not in the live file: logrotate's own window).
  */
 export class LogFollower {
-  private fd: number | null = null;
-  private ino = -1;
-  private pos = 0;
-  private carry: Buffer | null = null;
+  private cur: Reading | null = null;
+  /** Files rotated away by rename: writers that have not noticed yet may still append for a moment. */
+  private retired: { reading: Reading; closeAt: number }[] = [];
 
   constructor(
     private readonly file: string,
@@ -42,26 +50,30 @@ export class LogFollower {
     private readonly stats: ReadStats,
     start: FollowStart | undefined,
   ) {
-    if (start) this.openAt(start.ino, start.offset);
+    if (start) this.cur = this.open(start.ino, start.offset);
   }
 
-  private openAt(ino: number, offset: number): void {
+  private open(ino: number, offset: number): Reading | null {
     try {
       const fd = fs.openSync(this.file, 'r');
       const st = fs.fstatSync(fd);
-      this.fd = fd;
-      this.ino = st.ino;
       // The start was taken before the backlog; if the file changed since, read it whole.
-      this.pos = st.ino === ino && st.size >= offset ? offset : 0;
-      this.carry = null;
+      const pos = st.ino === ino && st.size >= offset ? offset : 0;
+      return { fd, ino: st.ino, pos, carry: null };
     } catch {
-      this.fd = null;
+      return null;
     }
   }
 
   /** Reads whatever is new; returns the matching events in file order. */
-  poll(): Hit[] {
+  poll(now = Date.now()): Hit[] {
     const hits: Hit[] = [];
+    this.retired = this.retired.filter(({ reading, closeAt }) => {
+      this.drain(reading, hits);
+      if (now < closeAt) return true;
+      fs.closeSync(reading.fd);
+      return false;
+    });
     for (let round = 0; round < 3; round++) {
       let st: fs.Stats | undefined;
       try {
@@ -69,22 +81,21 @@ export class LogFollower {
       } catch {
         st = undefined;
       }
-      if (this.fd === null) {
+      if (this.cur === null) {
         if (!st) return hits;
-        this.openAt(st.ino, 0);
-        if (this.fd === null) return hits;
+        this.cur = this.open(st.ino, 0);
+        if (this.cur === null) return hits;
       }
-      this.drain(hits);
+      this.drain(this.cur, hits);
       if (!st) return hits; // renamed away and not recreated yet: keep the old file until then
-      if (st.ino !== this.ino) {
-        fs.closeSync(this.fd as number);
-        this.fd = null;
-        this.openAt(st.ino, 0);
+      if (st.ino !== this.cur.ino) {
+        this.retired.push({ reading: this.cur, closeAt: now + RETIRE_MS });
+        this.cur = this.open(st.ino, 0);
         continue;
       }
-      if (st.size < this.pos) {
-        this.pos = 0;
-        this.carry = null;
+      if (st.size < this.cur.pos) {
+        this.cur.pos = 0;
+        this.cur.carry = null;
         continue;
       }
       return hits;
@@ -92,27 +103,26 @@ export class LogFollower {
     return hits;
   }
 
-  private drain(hits: Hit[]): void {
-    const fd = this.fd as number;
+  private drain(r: Reading, hits: Hit[]): void {
     const block = Buffer.allocUnsafe(READ_BYTES);
     for (;;) {
-      const n = fs.readSync(fd, block, 0, READ_BYTES, this.pos);
+      const n = fs.readSync(r.fd, block, 0, READ_BYTES, r.pos);
       if (n === 0) return;
-      this.pos += n;
-      const data = this.carry ? Buffer.concat([this.carry, block.subarray(0, n)]) : block.subarray(0, n);
+      r.pos += n;
+      const data = r.carry ? Buffer.concat([r.carry, block.subarray(0, n)]) : block.subarray(0, n);
       let s = 0;
       for (let nl = data.indexOf(0x0a); nl >= 0; nl = data.indexOf(0x0a, s)) {
-        this.take(data.toString('utf8', s, nl), hits);
+        this.take(data.toString('utf8', s, nl), r.pos, hits);
         s = nl + 1;
       }
       // A line without its newline yet is still being written: wait for the rest.
-      this.carry = s < data.length ? Buffer.from(data.subarray(s)) : null;
+      r.carry = s < data.length ? Buffer.from(data.subarray(s)) : null;
     }
   }
 
-  private take(text: string, hits: Hit[]): void {
+  private take(text: string, end: number, hits: Hit[]): void {
     if (text.trim().length === 0) return;
-    const hit = parseHit(text, this.file, this.pos);
+    const hit = parseHit(text, this.file, end);
     if (!hit) {
       this.stats.skipped++;
       return;
@@ -124,8 +134,10 @@ export class LogFollower {
   }
 
   close(): void {
-    if (this.fd !== null) fs.closeSync(this.fd);
-    this.fd = null;
+    for (const { reading } of this.retired) fs.closeSync(reading.fd);
+    this.retired = [];
+    if (this.cur) fs.closeSync(this.cur.fd);
+    this.cur = null;
   }
 }
 
