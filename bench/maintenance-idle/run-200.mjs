@@ -15,7 +15,7 @@
 //      (CPU, then NetIO), `docker exec ps aux`; the mean is multiplied by N.
 //      This is a lower bound for the original (it also starts Python for each
 //      config lookup and more docker calls per container).
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -116,7 +116,8 @@ try {
   const second = await idleRun('second run');
 
   log(`original approach on ${SAMPLE} containers`);
-  const dockerCli = process.env.DS01_REAL_DOCKER || '/usr/bin/docker';
+  const { DS01_REAL_DOCKER: realDocker } = process.env;
+  const dockerCli = realDocker || '/usr/bin/docker';
   const cliEnv = { ...process.env, DOCKER_HOST: docker.dockerHost };
   const t1 = process.hrtime.bigint();
   for (const id of ids.slice(0, SAMPLE)) {
