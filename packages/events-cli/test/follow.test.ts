@@ -64,18 +64,18 @@ describe('--follow', () => {
       await f.lineCount(5);
 
       // rename rotation: a writer still holding the old file finishes its line there, then the new file starts,
-    // and a slow writer that has not noticed the rename yet appends to the old file once more.
-    const old = path.join(dir, 'events.jsonl.1');
-    fs.renameSync(live, old);
-    appendLog(old, [ev('gpu.release')]); // 9
-    await new Promise((r) => setTimeout(r, 300));
-    writeLog(live, [ev('container.create'), ev('gpu.reject', 'bob')]); // 10, 11
-    appendLog(old, [ev('gpu.allocate')]); // 12, late, into the renamed file
-    await f.lineCount(8);
-    appendLog(live, [ev('gpu.allocate')]); // 13
-    await f.lineCount(9);
+      // and a slow writer that has not noticed the rename yet appends to the old file once more.
+      const old = path.join(dir, 'events.jsonl.1');
+      fs.renameSync(live, old);
+      appendLog(old, [ev('gpu.release')]); // 9
+      await new Promise((r) => setTimeout(r, 300));
+      writeLog(live, [ev('container.create'), ev('gpu.reject', 'bob')]); // 10, 11
+      appendLog(old, [ev('gpu.allocate')]); // 12, late, into the renamed file
+      await f.lineCount(8);
+      appendLog(live, [ev('gpu.allocate')]); // 13
+      await f.lineCount(9);
 
-    f.child.kill('SIGTERM');
+      f.child.kill('SIGTERM');
       const result = await f.child;
       expect(result.exitCode).toBe(0);
       expect((await nums(f.stdout())).sort((a, b) => a - b)).toEqual([3, 4, 5, 7, 8, 9, 11, 12, 13]);

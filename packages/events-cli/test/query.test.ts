@@ -85,6 +85,17 @@ describe('filters', () => {
     expect(await q(file, '--id', id)).toEqual(['gpus.weird']);
   });
 
+  it('treats filter values as data, never as code (quotes, backslashes, non-ASCII)', async () => {
+    const file = path.join(tempDir(), 'events.jsonl');
+    writeLog(file, [
+      v2('2026-03-01T10:00:00.000Z', 'gpu.allocate', { user: 'alice' }),
+      v2('2026-03-01T10:01:00.000Z', 'gpu.allocate', { user: 'zoë', details: { note: 'say "hi" \\ bye' } }),
+    ]);
+    expect(await q(file, '--user', 'x" or "a"=="a')).toEqual([]);
+    expect(await q(file, '--user', 'zoë')).toEqual(['gpu.allocate']);
+    expect(await q(file, '--detail', 'note=say "hi" \\ bye')).toEqual(['gpu.allocate']);
+  });
+
   it('reads v1 and legacy records: legacy top-level container, v1 microseconds', async () => {
     const file = path.join(tempDir(), 'events.jsonl');
     writeLog(file, [
