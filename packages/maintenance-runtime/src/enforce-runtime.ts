@@ -4,6 +4,7 @@ import {
   type ClassifiedContainer,
   type ContainerLister,
   listClassifiedContainers,
+  type NoticeResult,
   type StoppableContainer,
   sendNotice,
   stopContainerChecked,
@@ -327,10 +328,10 @@ async function act(work: Work, state: StateFile<RuntimeState>, options: EnforceO
   if (decision.kind === 'warn') {
     const stopAt = new Date(decision.stopAt).toISOString();
     const delivered = owner ? sendNotice(owner, warningNotice(factsOf(c, item, now), decision.level, decision.stopAt)) : null;
-    if (delivered && !delivered.inbox && delivered.terminals === 0) {
+    if (delivered && undelivered(delivered)) {
       // Not marked as sent: the next run tries again, and the stop waits for a delivered final warning.
       report.outcome = 'failed';
-      report.detail = `notice not delivered (no terminal, inbox ${delivered.inboxFile} not writable)`;
+      report.detail = undeliveredText(delivered);
       return 1;
     }
     logEvent('maintenance.runtime_warning', {
@@ -358,7 +359,14 @@ async function act(work: Work, state: StateFile<RuntimeState>, options: EnforceO
 
   if (decision.kind === 'exempt' && decision.notify) {
     const expires = decision.expires === null ? null : new Date(decision.expires).toISOString();
-    if (owner) sendNotice(owner, exemptNotice(factsOf(c, item, now), decision.reason, decision.expires, item.policy.leadMs));
+    const delivered = owner
+      ? sendNotice(owner, exemptNotice(factsOf(c, item, now), decision.reason, decision.expires, item.policy.leadMs))
+      : null;
+    if (delivered && undelivered(delivered)) {
+      report.outcome = 'failed';
+      report.detail = undeliveredText(delivered);
+      return 1;
+    }
     logEvent('maintenance.runtime_exempt', { user: owner, source: JOB, details: { ...ref, reason: decision.reason, expires } });
     await patchRecord(state, c.id, (r) => {
       r.exemptNotifiedAt = now;
@@ -393,7 +401,7 @@ async function act(work: Work, state: StateFile<RuntimeState>, options: EnforceO
       source: JOB,
       details: { ...ref, runtime_s: Math.round(ran / 1000), runtime: formatDuration(ran), max_runtime: maxH, max_runtime_h: maxH },
     });
-    if (owner) sendNotice(owner, stoppedNotice({ ...factsOf(c, item, stoppedAt), runtimeMs: ran }, result.graceS));
+    const delivered = owner ? sendNotice(owner, stoppedNotice({ ...factsOf(c, item, stoppedAt), runtimeMs: ran }, result.graceS)) : null;
     await patchRecord(state, c.id, (r) => {
       r.ledger = closeLap(r.ledger, stoppedAt);
       r.warnings = {};
@@ -402,9 +410,22 @@ async function act(work: Work, state: StateFile<RuntimeState>, options: EnforceO
     report.outcome = 'done';
     report.runtime_s = Math.round(ran / 1000);
     report.detail = `stopped (grace ${result.graceS ?? 'docker default'}s, exit code ${result.exitCode ?? '?'})`;
+    if (delivered && undelivered(delivered)) {
+      // The stop stands (and its event); the failed notice makes the run exit 1 for the admin to see.
+      report.detail += `; ${undeliveredText(delivered)}`;
+      return 1;
+    }
     return 0;
   }
   return 0;
+}
+
+function undelivered(n: NoticeResult): boolean {
+  return !n.inbox && n.terminals === 0;
+}
+
+function undeliveredText(n: NoticeResult): string {
+  return `notice not delivered (no terminal, inbox ${n.inboxFile} not writable)`;
 }
 
 function countOf(reports: ContainerReport[], vanished: number): Record<string, number> {

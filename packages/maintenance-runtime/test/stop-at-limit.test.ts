@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
 import { describeDocker } from '../../../test-support/docker.js';
-import { entryOf, eventsOf, inboxOf, makeSite, runApi, runUntil, startContainer, stateOf } from './helpers.js';
+import { dockerPost, entryOf, eventsOf, inboxOf, makeSite, runApi, runUntil, startContainer, stateOf } from './helpers.js';
 
 // 16 s limit: first warning at 12 s, final at 14.4 s, final warning at least 3 s before the stop.
 const LIMIT_S = 16;
@@ -27,22 +27,30 @@ describeDocker('ds01-runtime stops at the limit', () => {
     const site = makeSite(CONFIG);
     // alice's native container gets the policy grace (10 s) and uses 3 of them; bob's `api` container
     // (DS01 never limited that type) falls to container_types.unknown and is killed after 1 s.
-    const native = await startContainer(site, 'native', { user: 'alice', type: 'atomic', cmd: TRAP });
-    const api = await startContainer(site, 'api', { user: 'bob', type: 'api', cmd: TRAP });
-    const cpuOnly = await startContainer(site, 'cpu', { user: 'carol', gpu: false });
-    const kept = await startContainer(site, 'protected', { user: 'alice', labels: { 'ds01.protected': 'true' } });
-
+    const [native, api] = await Promise.all([
+      startContainer(site, 'native', { user: 'alice', type: 'atomic', cmd: TRAP }),
+      startContainer(site, 'api', { user: 'bob', type: 'api', cmd: TRAP }),
+    ]);
+    // Not before: well under the first warning point, nothing is sent.
     const first = await runApi(site);
     expect(first.failures).toBe(0);
     expect(entryOf(first, native.id)).toMatchObject({ action: 'ok', user: 'alice', type: 'atomic', max_runtime_h: LIMIT_S / 3600 });
     expect(entryOf(first, api.id)).toMatchObject({ action: 'ok', max_runtime_source: 'container_type:unknown' });
-    expect(entryOf(first, cpuOnly.id)).toMatchObject({ action: 'skip', gpu: false });
-    expect(entryOf(first, kept.id)).toMatchObject({ action: 'skip', reason: 'ds01.protected=true' });
+
+    const cpuOnly = await startContainer(site, 'cpu', { user: 'carol', gpu: false });
+    const kept = await startContainer(site, 'protected', { user: 'alice', labels: { 'ds01.protected': 'true' } });
+    // A paused container still holds its GPU: its time counts, and Docker stops it all the same.
+    const paused = await startContainer(site, 'paused', { user: 'carol', cmd: TRAP });
+    await dockerPost(`/containers/${paused.id}/pause`);
+    const second = await runApi(site);
+    expect(entryOf(second, cpuOnly.id)).toMatchObject({ action: 'skip', gpu: false });
+    expect(entryOf(second, kept.id)).toMatchObject({ action: 'skip', reason: 'ds01.protected=true' });
+    expect(entryOf(second, paused.id)).toMatchObject({ status: 'paused' });
 
     const stopped = new Set<string>();
     await runUntil(site, (r) => {
       for (const c of r.containers) if (c.action === 'stop' && c.outcome === 'done') stopped.add(c.id);
-      return stopped.has(native.id) && stopped.has(api.id);
+      return stopped.has(native.id) && stopped.has(api.id) && stopped.has(paused.id);
     });
 
     for (const [c, exitCode] of [
@@ -71,6 +79,18 @@ describeDocker('ds01-runtime stops at the limit', () => {
       expect(kill.details.runtime_s as number).toBeGreaterThanOrEqual(LIMIT_S);
       expect(kill.user).toBe(c === native ? 'alice' : 'bob');
     }
+
+    // The paused container was stopped too (Docker unpauses it for the signal; its trap ran).
+    // Created while the machine was busy, it may have been first seen past 90 %: then only the final warning.
+    expect(await stateOf(paused.id)).toMatchObject({ Running: false, ExitCode: 0 });
+    const pausedEvents = eventsOf(site).filter(
+      (e) => e.details.container_id === paused.id && e.event_type.startsWith('maintenance.runtime_'),
+    );
+    expect(pausedEvents.slice(-2).map((e) => [e.event_type, e.details.level])).toEqual([
+      ['maintenance.runtime_warning', 'final'],
+      ['maintenance.runtime_kill', undefined],
+    ]);
+    expect(pausedEvents.length === 2 || pausedEvents[0]?.details.level === 'first').toBe(true);
 
     // Nobody is logged in here: the notices reach the inbox, in order, saying when and what to save.
     const notices = inboxOf(site, 'alice').filter((n) => n.container === native.name);
