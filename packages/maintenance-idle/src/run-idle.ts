@@ -31,9 +31,6 @@ export interface RunOptions {
   dryRun: boolean;
   /** Only containers whose name matches (Docker's name filter: a regular expression searched in the name). */
   nameFilter?: string;
-  /** Human log lines (stdout unless --json). */
-  log: (line: string) => void;
-  verbose: boolean;
   /** Progress for waits longer than a second (stderr). */
   progress: (line: string) => void;
   docker?: Docker;

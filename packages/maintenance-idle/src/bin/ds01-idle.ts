@@ -78,8 +78,6 @@ async function main(): Promise<number> {
       {
         dryRun: argv.dryRun,
         nameFilter,
-        verbose: argv.verbose,
-        log,
         progress: (line) => process.stderr.write(`${line}\n`),
       },
       config,
