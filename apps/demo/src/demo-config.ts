@@ -16,7 +16,7 @@ export const DEMO_TIMES = {
   gpuHoldS: 4,
   warningLeadS: 2,
   /** How often the demo runs the idle and runtime jobs (cron does every 5 minutes). */
-  jobIntervalMs: 2500,
+  jobIntervalMs: 2000,
   /** Give up waiting for the stops after this long. */
   jobDeadlineMs: 75_000,
 } as const;

@@ -17,7 +17,7 @@ export interface DemoOptions {
 }
 
 export interface DemoReport {
-  status: 'ok' | 'incomplete' | 'no-docker' | 'error';
+  status: 'ok' | 'incomplete' | 'no-docker' | 'needs-root' | 'error';
   message?: string;
   dir?: string;
   dockerHost?: string;
@@ -58,6 +58,15 @@ export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
     };
   }
   report.dockerHost = docker.dockerHost;
+  if (process.getuid?.() !== 0) {
+    await docker.stop();
+    return {
+      ...report,
+      status: 'needs-root',
+      message: 'the demo acts for alice, bob and carol (DS01_AS_USER), which ds01 allows only to root: run it as root (sudo npm run demo)',
+      seconds: (Date.now() - started) / 1000,
+    };
+  }
   let users: ReturnType<typeof ensureDemoUsers> | undefined;
   let watcher: ResultPromise | undefined;
   const site = prepareSite({ ...(opts.dir ? { dir: opts.dir } : {}), dockerHost: docker.dockerHost, realDocker });

@@ -95,7 +95,6 @@ export async function install(opts: InstallOptions): Promise<InstallReport> {
     }
     await systemctl(['daemon-reload']);
     const res = active ? await systemctl(['restart', unit]) : await systemctl(['enable', '--now', unit]);
-    if (!active) await systemctl(['enable', unit]);
     items.push({
       ...base,
       status: res.ok ? (active ? 'updated' : 'created') : 'failed',

@@ -36,6 +36,10 @@ async function main(): Promise<number> {
     process.stderr.write(`ds01-demo: no Docker engine to run on:\n${report.message}\n`);
     return 1;
   }
+  if (report.status === 'needs-root') {
+    process.stderr.write(`ds01-demo: ${report.message}\n`);
+    return 1;
+  }
   if (report.status === 'error') {
     process.stderr.write(`ds01-demo: failed: ${report.message}\n`);
     return 3;
