@@ -22,7 +22,8 @@ function internalError(err: unknown, json: boolean): ExitCode {
   const e = err as Error & { problems?: unknown };
   let message = e instanceof Error ? e.message : String(err);
   if (e?.name === 'ConfigError') message = `site config: ${message}`;
-  else if ((e as { code?: string })?.code === 'ENOENT' && /docker|sock/i.test(message)) message = `Docker is not reachable (${message}); check DOCKER_HOST`;
+  else if ((e as { code?: string })?.code === 'ENOENT' && /docker|sock/i.test(message))
+    message = `Docker is not reachable (${message}); check DOCKER_HOST`;
   else if ((e as { code?: string })?.code === 'ECONNREFUSED') message = `Docker is not reachable (${message}); check DOCKER_HOST`;
   if (json) process.stdout.write(`${JSON.stringify({ status: 'error', message })}\n`);
   process.stderr.write(`ds01-gpu: ${message}\n`);
@@ -113,7 +114,9 @@ export async function main(argv: string[], factory: YargsFactory): Promise<ExitC
       'limits',
       "A user's resolved GPU limits and where each comes from",
       (y) =>
-        y.option('user', { type: 'string', demandOption: true }).option('type', { type: 'string', default: 'atomic', describe: 'Container type (for the hold)' }),
+        y
+          .option('user', { type: 'string', demandOption: true })
+          .option('type', { type: 'string', default: 'atomic', describe: 'Container type (for the hold)' }),
       (a) => run(async () => limits(ctx(), a.user, a.type)),
     )
     .demandCommand(1, 'Name a command (see --help).')

@@ -1,4 +1,4 @@
-import { type SiteConfig, loadSiteConfig } from '@ds01/events-core/config';
+import { loadSiteConfig, type SiteConfig } from '@ds01/events-core/config';
 import { adminPolicyOf, type CallerIdentity, getCallerIdentity } from '@ds01/events-core/identity';
 
 export interface CommandContext {

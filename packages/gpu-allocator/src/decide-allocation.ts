@@ -153,7 +153,12 @@ function decide(
         `This host has only whole GPUs and your group (${limits.group}) may not use them (allow_full_gpu: false); ask an admin.`,
       );
     }
-    return refuse('NO_GPU_AVAILABLE', 'NO_GPU_AVAILABLE (no whole GPUs: every GPU is in MIG mode)', false, 'Every GPU here is split into MIG slices; drop --prefer full.');
+    return refuse(
+      'NO_GPU_AVAILABLE',
+      'NO_GPU_AVAILABLE (no whole GPUs: every GPU is in MIG mode)',
+      false,
+      'Every GPU here is split into MIG slices; drop --prefer full.',
+    );
   }
   if (usable.length < n) {
     return refuse(

@@ -1,6 +1,6 @@
 import { logEvent } from '@ds01/events-core';
-import type { Change } from './sync-with-docker.js';
 import type { Allocation, GpuRef, ReleaseReason } from './state/types.js';
+import type { Change } from './sync-with-docker.js';
 
 export const SOURCE = 'ds01-gpu';
 
@@ -20,7 +20,11 @@ export function releaseEvent(a: Allocation, reason: ReleaseReason, note?: string
   };
 }
 
-export function eventsForChanges(changes: Change[], limitOf: (user: string) => number | null, usageOf: (user: string) => number): PendingEvent[] {
+export function eventsForChanges(
+  changes: Change[],
+  limitOf: (user: string) => number | null,
+  usageOf: (user: string) => number,
+): PendingEvent[] {
   const out: PendingEvent[] = [];
   for (const c of changes) {
     if (c.kind === 'release') out.push(releaseEvent(c.allocation, c.reason));

@@ -48,11 +48,18 @@ export function usageOf(state: GpuState, user: string): number {
 }
 
 /** Slot UUIDs covered by an unmanaged GPU request, given the inventory. */
-export function coveredSlots(inv: Inventory, request: { devices: string[]; all: boolean; count?: number }, map: (d: string) => string[]): string[] {
+export function coveredSlots(
+  inv: Inventory,
+  request: { devices: string[]; all: boolean; count?: number },
+  map: (d: string) => string[],
+): string[] {
   if (request.all) return inv.slots.map((s) => s.uuid);
   if (request.devices.length > 0) return [...new Set(request.devices.flatMap(map))];
   // `--gpus N` without ids: the NVIDIA toolkit takes the first N GPUs by index.
   const n = request.count ?? 0;
-  const first = inv.gpus.slice().sort((a, b) => a.index - b.index).slice(0, n);
+  const first = inv.gpus
+    .slice()
+    .sort((a, b) => a.index - b.index)
+    .slice(0, n);
   return first.flatMap((g) => (g.migEnabled ? g.migDevices : [g.uuid]));
 }

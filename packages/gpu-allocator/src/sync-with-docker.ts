@@ -2,7 +2,7 @@ import type { SiteConfig } from '@ds01/events-core/config';
 import { type ContainerView, type DockerSnapshot, type GpuRequest, isLive } from './docker/snapshot.js';
 import { slotUuidsForDevice } from './inventory/read-inventory.js';
 import type { Inventory } from './inventory/types.js';
-import { type UnmanagedUse, coveredSlots, occupancy } from './occupancy.js';
+import { coveredSlots, occupancy, type UnmanagedUse } from './occupancy.js';
 import { holdHours } from './read-limits.js';
 import { type Allocation, type GpuRef, type GpuState, holdsGpus, type ReleaseReason } from './state/types.js';
 

@@ -1,7 +1,7 @@
-import { loadSiteConfig } from '@ds01/events-core/config';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { loadSiteConfig } from '@ds01/events-core/config';
 import { describe, expect, it } from 'vitest';
 import { buildInventory, decideAllocation, type GpuState, readGpuLimits } from '../src/index.js';
 import { occupancy } from '../src/occupancy.js';
@@ -9,7 +9,10 @@ import { occupancy } from '../src/occupancy.js';
 const fixtures = path.resolve(__dirname, '../../../test-support/fixtures/nvidia-smi');
 // The fixtures are full captures; build the noheader,nounits answer of the five columns ds01-gpu asks for.
 function inventory(scenario: string) {
-  const csv = fs.readFileSync(path.join(fixtures, scenario, 'query-gpu.csv'), 'utf8').trim().split('\n');
+  const csv = fs
+    .readFileSync(path.join(fixtures, scenario, 'query-gpu.csv'), 'utf8')
+    .trim()
+    .split('\n');
   const head = (csv[0] as string).split(', ').map((h) => h.replace(/ \[.*\]$/, ''));
   const cols = ['index', 'uuid', 'name', 'memory.total', 'mig.mode.current'].map((c) => head.indexOf(c));
   const rows = csv.slice(1).map((l) => {
@@ -60,9 +63,18 @@ describe('decideAllocation', () => {
     const s = empty();
     const d = (user: string, count: number, inv = a100, prefer?: 'full' | 'mig', st = s) =>
       decideAllocation({ user, count, prefer }, inv, st, occupancy(st, []), readGpuLimits(cfg, user), now);
-    expect(d('alice', 3)).toMatchObject({ ok: false, reason: 'EXCEEDS_CONTAINER_LIMIT', detail: 'EXCEEDS_CONTAINER_LIMIT (3>2)', retryable: false });
+    expect(d('alice', 3)).toMatchObject({
+      ok: false,
+      reason: 'EXCEEDS_CONTAINER_LIMIT',
+      detail: 'EXCEEDS_CONTAINER_LIMIT (3>2)',
+      retryable: false,
+    });
     // student: max 2 but aggregate 1.5 → two whole GPUs pass the aggregate first.
-    expect(d('alice', 2)).toMatchObject({ ok: false, reason: 'AGGREGATE_GPU_QUOTA_EXCEEDED', detail: 'AGGREGATE_GPU_QUOTA_EXCEEDED (0+2>1.5)' });
+    expect(d('alice', 2)).toMatchObject({
+      ok: false,
+      reason: 'AGGREGATE_GPU_QUOTA_EXCEEDED',
+      detail: 'AGGREGATE_GPU_QUOTA_EXCEEDED (0+2>1.5)',
+    });
     expect(d('mona', 1, a100)).toMatchObject({ ok: false, reason: 'FULL_GPU_NOT_ALLOWED' });
     expect(d('mona', 1, mig, 'full')).toMatchObject({ ok: false, reason: 'FULL_GPU_NOT_ALLOWED' });
     const withUse = empty();
@@ -78,7 +90,8 @@ describe('decideAllocation', () => {
       expect(ok.usageAfter).toBeCloseTo(1);
     }
     const full = empty();
-    for (const [i, uuid] of a100.slots.map((x) => x.uuid).entries()) full.allocations.push({ ...held('bob', uuid, String(i), 1, null), state: 'active' });
+    for (const [i, uuid] of a100.slots.map((x) => x.uuid).entries())
+      full.allocations.push({ ...held('bob', uuid, String(i), 1, null), state: 'active' });
     expect(d('bea', 1, a100, undefined, full)).toMatchObject({ ok: false, reason: 'NO_GPU_AVAILABLE', retryable: true });
   });
 

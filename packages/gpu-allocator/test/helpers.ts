@@ -6,6 +6,9 @@ import { execa, type Result } from 'execa';
 import { dockerApi, testImage, uniqueName } from '../../../test-support/docker.js';
 import { fakeNvidiaSmi } from '../../../test-support/fake-gpus.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: parsed JSON answers, checked field by field by the assertions
+export type Json = any;
+
 export const BIN = fileURLToPath(new URL('../dist/bin/ds01-gpu.js', import.meta.url));
 export const TEST_LABEL = 'ds01test.gpu-allocator';
 export const SCOPE_KEY = 'ds01test.scope';
@@ -37,9 +40,9 @@ export interface Sandbox {
   env: Record<string, string>;
   run: (args: string[], extra?: Record<string, string | undefined>) => Promise<Result>;
   /** Runs with --json and parses stdout. */
-  json: (args: string[], extra?: Record<string, string | undefined>) => Promise<{ code: number; out: Record<string, any> }>;
-  state: () => any;
-  events: (type?: string) => any[];
+  json: (args: string[], extra?: Record<string, string | undefined>) => Promise<{ code: number; out: Json }>;
+  state: () => Json;
+  events: (type?: string) => Json[];
   writeConfig: (yaml: string) => void;
   stateFile: string;
 }
@@ -69,7 +72,7 @@ export function sandbox(options: { scenario?: string; config?: string } = {}): S
     });
   const json = async (args: string[], extra: Record<string, string | undefined> = {}) => {
     const r = await run([...args, '--json'], extra);
-    let out: Record<string, any>;
+    let out: Json;
     try {
       out = JSON.parse(String(r.stdout));
     } catch {
@@ -170,7 +173,7 @@ export async function wrapperCreate(
   sb: Sandbox,
   user: string,
   opts: { count?: number; start?: boolean; prefer?: string; name?: string } = {},
-): Promise<{ alloc: Record<string, any>; id: string; name: string }> {
+): Promise<{ alloc: Json; id: string; name: string }> {
   const name = opts.name ?? uniqueName(`${user}-c`);
   const args = ['allocate', '--user', user, '--container', name, '--count', String(opts.count ?? 1)];
   if (opts.prefer) args.push('--prefer', opts.prefer);

@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildInventory, compareSlotIds, InventoryError, migProfileWeight, parseGpuList, readInventory } from '../src/index.js';
 import { fakeNvidiaSmi } from '../../../test-support/fake-gpus.js';
+import { buildInventory, compareSlotIds, InventoryError, migProfileWeight, parseGpuList, readInventory } from '../src/index.js';
 
 const fixtures = path.resolve(__dirname, '../../../test-support/fixtures/nvidia-smi');
 const env = (scenario: string) => ({ ...process.env, DS01_NVIDIA_SMI: fakeNvidiaSmi, DS01_FAKE_GPUS: scenario });
@@ -74,7 +74,10 @@ describe('readInventory through the nvidia-smi stand-in', () => {
     const uuid = (i: number) => `GPU-00000000-0000-0000-0000-${String(i).padStart(12, '0')}`;
     const list = Array.from({ length: 12 }, (_, i) => `GPU ${i}: NVIDIA H100 80GB HBM3 (UUID: ${uuid(i)})`).join('\n');
     const header = 'index, uuid, name, pci.bus_id, memory.total [MiB], mig.mode.current';
-    const rows = Array.from({ length: 12 }, (_, i) => `${i}, ${uuid(i)}, NVIDIA H100 80GB HBM3, 00000000:${(16 + i).toString(16).toUpperCase()}:00.0, 81559 MiB, Disabled`);
+    const rows = Array.from(
+      { length: 12 },
+      (_, i) => `${i}, ${uuid(i)}, NVIDIA H100 80GB HBM3, 00000000:${(16 + i).toString(16).toUpperCase()}:00.0, 81559 MiB, Disabled`,
+    );
     fs.writeFileSync(path.join(dir, 'list.txt'), `${list}\n`);
     fs.writeFileSync(path.join(dir, 'query-gpu.csv'), `${[header, ...rows].join('\n')}\n`);
     fs.writeFileSync(path.join(dir, 'query-compute-apps.csv'), 'pid, process_name, gpu_uuid, used_gpu_memory [MiB]\n');

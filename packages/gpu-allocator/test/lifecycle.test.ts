@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { describeDocker, removeContainersByLabel, uniqueName } from '../../../test-support/docker.js';
 import {
   A100,
@@ -35,14 +35,21 @@ describeDocker('allocation lifecycle against the real engine', () => {
     const rec = await sb.json(['reconcile']);
     expect(rec.out.released).toEqual([expect.objectContaining({ container: c.name, reason: 'removed', user: 'alice' })]);
     expect(sb.state().allocations).toEqual([]);
-    expect(sb.events('gpu.release')).toEqual([expect.objectContaining({ user: 'alice', details: expect.objectContaining({ reason: 'removed' }) })]);
+    expect(sb.events('gpu.release')).toEqual([
+      expect.objectContaining({ user: 'alice', details: expect.objectContaining({ reason: 'removed' }) }),
+    ]);
     // One event per action: a second reconcile finds nothing to do.
     await sb.json(['reconcile']);
     expect(sb.events('gpu.release')).toHaveLength(1);
   });
 
   it('a stopped container holds its GPU; start reuses it; others are told who holds it until when', async () => {
-    const sb = sandbox({ config: BASE_CONFIG.replace('max_gpu_equivalents: 2', 'max_gpu_equivalents: 4').replace('max_gpu_slots_per_container: 2', 'max_gpu_slots_per_container: 4') });
+    const sb = sandbox({
+      config: BASE_CONFIG.replace('max_gpu_equivalents: 2', 'max_gpu_equivalents: 4').replace(
+        'max_gpu_slots_per_container: 2',
+        'max_gpu_slots_per_container: 4',
+      ),
+    });
     const a = await wrapperCreate(sb, 'alice');
     const fill = await wrapperCreate(sb, 'bob', { count: 3 });
     expect(fill.alloc.gpus).toHaveLength(3);
@@ -51,7 +58,9 @@ describeDocker('allocation lifecycle against the real engine', () => {
     expect(st.out.allocations[0]).toMatchObject({ state: 'held', container_id: a.id });
     const until = Date.parse(st.out.allocations[0].hold_until);
     expect(until - Date.parse(st.out.allocations[0].stopped_at)).toBe(0.25 * 3_600_000);
-    expect(sb.events('gpu.hold')).toEqual([expect.objectContaining({ user: 'alice', details: expect.objectContaining({ container: a.name }) })]);
+    expect(sb.events('gpu.hold')).toEqual([
+      expect.objectContaining({ user: 'alice', details: expect.objectContaining({ container: a.name }) }),
+    ]);
 
     const refused = await sb.json(['allocate', '--user', 'carol', '--container', uniqueName('carol')], { DS01_AS_USER: 'carol' });
     expect(refused.code).toBe(1);
@@ -80,7 +89,9 @@ describeDocker('allocation lifecycle against the real engine', () => {
     const carol = await sb.json(['allocate', '--user', 'carol', '--container', uniqueName('carol')], { DS01_AS_USER: 'carol' });
     expect(carol.out).toMatchObject({ status: 'allocated', gpus: [{ uuid: A100[0], slot: '0', weight: 1 }] });
     const released = sb.events('gpu.release');
-    expect(released).toEqual([expect.objectContaining({ user: 'alice', details: expect.objectContaining({ reason: 'revoked', container: a.name }) })]);
+    expect(released).toEqual([
+      expect.objectContaining({ user: 'alice', details: expect.objectContaining({ reason: 'revoked', container: a.name }) }),
+    ]);
     const start = await sb.json(['start', '--container-id', a.id], { DS01_AS_USER: 'alice' });
     expect(start.code).toBe(1);
     expect(start.out).toMatchObject({ status: 'rejected', reason: 'ALLOCATION_REVOKED' });
@@ -105,7 +116,9 @@ describeDocker('allocation lifecycle against the real engine', () => {
   });
 
   it('gpu_hold_after_stop_h 0 releases at stop; null holds until removal', async () => {
-    const sb = sandbox({ config: `${BASE_CONFIG.replace('gpu_hold_after_stop_h: 0.25', 'gpu_hold_after_stop_h: 0')}\nuser_overrides:\n  bob: { gpu_hold_after_stop_h: null }\n` });
+    const sb = sandbox({
+      config: `${BASE_CONFIG.replace('gpu_hold_after_stop_h: 0.25', 'gpu_hold_after_stop_h: 0')}\nuser_overrides:\n  bob: { gpu_hold_after_stop_h: null }\n`,
+    });
     const a = await wrapperCreate(sb, 'alice');
     const b = await wrapperCreate(sb, 'bob');
     await stopContainer(a.id);

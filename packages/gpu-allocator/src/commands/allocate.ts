@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { logEvent } from '@ds01/events-core';
-import { mayActFor, type CommandContext } from '../context.js';
+import { type CommandContext, mayActFor } from '../context.js';
 import { decideAllocation, type Prefer } from '../decide-allocation.js';
 import { refs, releaseEvent, SOURCE } from '../events.js';
 import { occupancy, usageOf, weightOf } from '../occupancy.js';
@@ -49,7 +49,14 @@ function rejected(
   };
 }
 
-function allocated(a: Allocation | null, o: AllocateOptions, gpus: Allocation['gpus'], usage: number, limit: number | null, reusedHold: boolean): CommandResult {
+function allocated(
+  a: Allocation | null,
+  o: AllocateOptions,
+  gpus: Allocation['gpus'],
+  usage: number,
+  limit: number | null,
+  reusedHold: boolean,
+): CommandResult {
   const weight = gpus.reduce((s, x) => s + x.weight, 0);
   return {
     code: 0,
@@ -148,7 +155,14 @@ export async function allocate(ctx: CommandContext, o: AllocateOptions): Promise
         });
       }
       const occupied = occupancy(state, tx.sync.unmanaged);
-      const decision = decideAllocation({ user: o.user, count: o.count, prefer: o.prefer }, prep.inventory, state, occupied, limits, tx.now);
+      const decision = decideAllocation(
+        { user: o.user, count: o.count, prefer: o.prefer },
+        prep.inventory,
+        state,
+        occupied,
+        limits,
+        tx.now,
+      );
       if (!decision.ok) return reject(decision);
       const gpus = decision.slots.map((s) => ({ uuid: s.uuid, slot: s.slot, weight: s.weight }));
       if (o.checkOnly) return allocated(null, o, gpus, decision.usageAfter, limit, false);

@@ -1,8 +1,8 @@
 import type { CommandContext } from '../context.js';
+import { usageOf } from '../occupancy.js';
 import { holdHours, readGpuLimits } from '../read-limits.js';
 import { type CommandResult, kv, round } from '../result.js';
 import { openState } from '../state/open-state.js';
-import { usageOf } from '../occupancy.js';
 
 /** The user's resolved GPU limits and the layer each came from (builtin, defaults, group:<g>, override). */
 export async function limits(ctx: CommandContext, user: string, type = 'atomic'): Promise<CommandResult> {

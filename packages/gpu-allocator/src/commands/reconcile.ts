@@ -1,6 +1,6 @@
-import { holdExpired } from '../occupancy.js';
 import type { CommandContext } from '../context.js';
 import { releaseEvent } from '../events.js';
+import { holdExpired } from '../occupancy.js';
 import { type CommandResult, kv, releasedJson } from '../result.js';
 import { prepare, transact } from '../transaction.js';
 
@@ -32,7 +32,11 @@ export async function reconcile(ctx: CommandContext, options: { dryRun: boolean;
       return {
         code: 0,
         json: { status: 'ok', released, held, dry_run: options.dryRun, ...(tx.rebuilt ? { rebuilt: tx.rebuilt } : {}) },
-        lines: [kv('STATUS', 'OK'), kv('RELEASED', released.length), ...released.map((r) => kv('RELEASED_CONTAINER', `${r.container}:${r.reason}`))],
+        lines: [
+          kv('STATUS', 'OK'),
+          kv('RELEASED', released.length),
+          ...released.map((r) => kv('RELEASED_CONTAINER', `${r.container}:${r.reason}`)),
+        ],
       } satisfies CommandResult;
     },
     { dryRun: options.dryRun },

@@ -1,4 +1,4 @@
-import { mayActFor, type CommandContext } from '../context.js';
+import { type CommandContext, mayActFor } from '../context.js';
 import { isLive } from '../docker/snapshot.js';
 import { releaseEvent } from '../events.js';
 import { type CommandResult, kv, refused, releasedJson } from '../result.js';

@@ -1,5 +1,5 @@
 import { logEvent } from '@ds01/events-core';
-import { mayActFor, type CommandContext } from '../context.js';
+import { type CommandContext, mayActFor } from '../context.js';
 import { refs, SOURCE } from '../events.js';
 import { occupancy, usageOf, weightOf } from '../occupancy.js';
 import { readGpuLimits } from '../read-limits.js';
@@ -20,7 +20,9 @@ function ok(managed: boolean, extra: Record<string, unknown> = {}): CommandResul
  */
 export async function start(ctx: CommandContext, containerId: string): Promise<CommandResult> {
   const prep = await prepare();
-  const full = [...prep.snapshot.containers.keys()].find((id) => id === containerId || (containerId.length >= 12 && id.startsWith(containerId)));
+  const full = [...prep.snapshot.containers.keys()].find(
+    (id) => id === containerId || (containerId.length >= 12 && id.startsWith(containerId)),
+  );
   const view = prep.snapshot.containers.get(full ?? '') ?? prep.snapshot.byName.get(containerId);
   const cid = view?.id ?? containerId;
   const { result } = await transact(ctx, prep, (state, tx) => {
@@ -43,7 +45,10 @@ export async function start(ctx: CommandContext, containerId: string): Promise<C
     const known = prep.inventory ? a.gpus.every((x) => prep.inventory?.slots.some((s) => s.uuid === x.uuid)) : false;
     const limits = readGpuLimits(ctx.config, a.user);
     const after = usageOf(state, a.user) + weightOf(a);
-    const max = Math.min(limits.maxGpuEquivalents.value ?? Number.POSITIVE_INFINITY, limits.aggregateGpuLimit.value ?? Number.POSITIVE_INFINITY);
+    const max = Math.min(
+      limits.maxGpuEquivalents.value ?? Number.POSITIVE_INFINITY,
+      limits.aggregateGpuLimit.value ?? Number.POSITIVE_INFINITY,
+    );
     if (taken.length === 0 && known && after <= max + EPS) {
       a.state = 'active';
       a.revoked_reason = undefined;

@@ -45,7 +45,9 @@ export async function status(ctx: CommandContext, container?: string): Promise<C
       gpus.push({ uuid: x.uuid, slot: x.slot, name: x.name, weight: 0, mig: true, state: 'unusable', reason: x.reason });
     }
     const matches = (a: (typeof state.allocations)[number]) =>
-      !container || a.container === container || (a.container_id !== null && container.length >= 12 && a.container_id.startsWith(container));
+      !container ||
+      a.container === container ||
+      (a.container_id !== null && container.length >= 12 && a.container_id.startsWith(container));
     const allocations = state.allocations.filter(matches).map((a) => ({
       id: a.id,
       user: a.user,

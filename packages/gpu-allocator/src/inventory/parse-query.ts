@@ -27,7 +27,8 @@ export function parseGpuQuery(text: string): QueriedGpu[] {
     const mig = cells[cells.length - 1] ?? '';
     const memory = Number(cells[cells.length - 2]);
     const name = cells.slice(2, cells.length - 2).join(', ');
-    if (!Number.isInteger(index) || !uuid.startsWith('GPU-')) throw new Error(`unexpected nvidia-smi --query-gpu line: ${JSON.stringify(line)}`);
+    if (!Number.isInteger(index) || !uuid.startsWith('GPU-'))
+      throw new Error(`unexpected nvidia-smi --query-gpu line: ${JSON.stringify(line)}`);
     out.push({ index, uuid, name, memoryMiB: Number.isFinite(memory) ? memory : undefined, migEnabled: mig === 'Enabled' });
   }
   return out;
