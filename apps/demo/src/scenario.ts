@@ -123,6 +123,8 @@ export async function runScenario(site: DemoSite, docker: DemoDocker, n: Narrato
   };
 
   let early: Promise<void> = Promise.resolve();
+  /** Lines of the event log already looked at for the jobs' part of the story. */
+  let seen: number | undefined;
 
   // ---------------------------------------------------------------- creation
   n.section('1. Users create containers through the wrapper (docker = ds01-docker)');
@@ -144,6 +146,7 @@ export async function runScenario(site: DemoSite, docker: DemoDocker, n: Narrato
     n.say('ds01-gpu status:');
     await printGpuTable();
     // Cron may fire at any moment: a first run now takes the idle job's baseline sample while the story goes on.
+    seen = readEventsFrom(site.eventsFile).lines;
     early = Promise.all(
       (['ds01-idle', 'ds01-runtime'] as const).filter(have).map((tool) => runTool(tool, ['--name-filter', prefix], site.env)),
     ).then(() => undefined);
@@ -193,7 +196,7 @@ export async function runScenario(site: DemoSite, docker: DemoDocker, n: Narrato
   ];
   for (const [tool] of jobs) if (!have(tool)) gaps.push(`${tool} is not built: its part of the story is missing`);
   await early;
-  let seen = readEventsFrom(site.eventsFile).lines;
+  seen ??= readEventsFrom(site.eventsFile).lines;
   const showNewEvents = () => {
     const { events, lines } = readEventsFrom(site.eventsFile, seen);
     seen = lines;
