@@ -55,10 +55,7 @@ function needleGroup(values: string[], toNeedle: (v: string) => string): Buffer[
 
 function typeNeedle(pattern: string): string {
   if (pattern.startsWith('!')) return '';
-  const lit = literalOf(pattern);
-  // A leading literal is the start of the stored type string: anchor it on the quote.
-  if (lit && pattern.startsWith(lit)) return `"${lit}`;
-  return lit;
+  return literalOf(pattern);
 }
 
 export function detailValue(details: unknown, key: string): unknown {
@@ -88,7 +85,9 @@ export function buildFilter(spec: FilterSpec): EventFilter {
   const addNeedles = (g: Buffer[] | null) => {
     if (g) needles.push(g);
   };
-  const quoted = (v: string) => `"${v}"`;
+  // Needles never start with a quote: the byte search scans for a needle's
+  // first byte, and quotes are the commonest byte in JSON (about 2x slower).
+  const quoted = (v: string) => `${v}"`;
 
   const users = oneOf(spec.users);
   if (users) {
@@ -109,7 +108,7 @@ export function buildFilter(spec: FilterSpec): EventFilter {
       const id = d.container_id;
       return containers.some((c) => name === c || (typeof id === 'string' && c.length >= 6 && id.startsWith(c)));
     });
-    addNeedles(needleGroup(containers, (v) => `"${v}`));
+    addNeedles(needleGroup(containers, (v) => v));
   }
   const sources = oneOf(spec.sources);
   if (sources) {

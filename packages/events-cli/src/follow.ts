@@ -74,32 +74,27 @@ export class LogFollower {
       fs.closeSync(reading.fd);
       return false;
     });
-    for (let round = 0; round < 3; round++) {
-      let st: fs.Stats | undefined;
-      try {
-        st = fs.statSync(this.file);
-      } catch {
-        st = undefined;
-      }
-      if (this.cur === null) {
-        if (!st) return hits;
-        this.cur = this.open(st.ino, 0);
-        if (this.cur === null) return hits;
-      }
-      this.drain(this.cur, hits);
-      if (!st) return hits; // renamed away and not recreated yet: keep the old file until then
-      if (st.ino !== this.cur.ino) {
-        this.retired.push({ reading: this.cur, closeAt: now + RETIRE_MS });
-        this.cur = this.open(st.ino, 0);
-        continue;
-      }
-      if (st.size < this.cur.pos) {
+    if (this.cur) {
+      // Truncation is judged on the open file itself, before reading: a size
+      // taken by path, or before the read, would be stale and look like a shrink.
+      if (fs.fstatSync(this.cur.fd).size < this.cur.pos) {
         this.cur.pos = 0;
         this.cur.carry = null;
-        continue;
       }
-      return hits;
+      this.drain(this.cur, hits);
     }
+    let st: fs.Stats | undefined;
+    try {
+      st = fs.statSync(this.file);
+    } catch {
+      return hits; // renamed away and not recreated yet: keep the old file until then
+    }
+    if (this.cur && st.ino === this.cur.ino) return hits;
+    // A new file at the path (rename rotation, or the first one): keep reading
+    // the old one for a while, then read the new one from its start.
+    if (this.cur) this.retired.push({ reading: this.cur, closeAt: now + RETIRE_MS });
+    this.cur = this.open(st.ino, 0);
+    if (this.cur) this.drain(this.cur, hits);
     return hits;
   }
 
