@@ -132,7 +132,9 @@ export async function describeEvent(ev: DockerEvent, inspect: Inspect, memory: C
     }
     case 'die': {
       const remembered = memory.get(ev.id);
-      const info = await inspect(ev.id);
+      // Seen since its start, the event stream already says everything (exit code, OOM, run time, GPU
+      // from create): inspect only a container met mid-run (after a restart), which costs a round trip.
+      const info = remembered?.startedNano !== undefined && remembered.gpu !== undefined ? null : await inspect(ev.id);
       const eventMs = Number(ev.timeNano / 1_000_000n);
       const finished = parseDockerTime(info?.State?.FinishedAt);
       const started = parseDockerTime(info?.State?.StartedAt);

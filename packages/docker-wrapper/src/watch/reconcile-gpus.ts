@@ -29,20 +29,24 @@ export function gpuCommand(env: NodeJS.ProcessEnv = process.env): { file: string
 
 export interface ReconcilerOptions {
   timeoutMs?: number;
+  /** Least time between the starts of two runs: a burst of GPU stops costs a few processes, not one each. */
+  minIntervalMs?: number;
   log?: (message: string) => void;
   env?: NodeJS.ProcessEnv;
 }
 
 /**
  * Runs `ds01-gpu reconcile --json` after a GPU container stops or goes away,
- * off the event path. Requests that arrive while one runs are folded into a
- * single follow-up run (it sees all of them), so a burst of stops costs two
+ * off the event path. The first request runs at once; requests that arrive
+ * while one runs (or within `minIntervalMs` of its start) are folded into a
+ * single follow-up run, which sees all of them: a burst of stops costs a few
  * runs, not one per container.
  */
 export class GpuReconciler {
   private running: Promise<void> | null = null;
   private again = false;
   private missingReported = false;
+  private lastStart = 0;
   /** Runs finished (ok or not); for status and tests. */
   runs = 0;
   failures = 0;
@@ -65,8 +69,12 @@ export class GpuReconciler {
   }
 
   private async loop(): Promise<void> {
+    const interval = this.options.minIntervalMs ?? 1000;
     do {
+      const wait = this.lastStart + interval - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       this.again = false;
+      this.lastStart = Date.now();
       await this.runOnce();
     } while (this.again);
   }

@@ -95,8 +95,8 @@ export class DockerEventWatcher {
   private ready = false;
 
   constructor(private readonly options: WatcherOptions) {
-    this.windowNano = BigInt(options.reorderWindowMs ?? 2000) * 1_000_000n;
-    this.flushIntervalMs = options.flushIntervalMs ?? 200;
+    this.windowNano = BigInt(options.reorderWindowMs ?? 1000) * 1_000_000n;
+    this.flushIntervalMs = options.flushIntervalMs ?? 500;
     this.maxBackoffMs = options.maxBackoffMs ?? 30_000;
     this.memory = new ContainerMemory(options.memoryLimit ?? 4096);
     this.diag = options.diag ?? ((m) => process.stderr.write(`ds01-docker-watch: ${m}\n`));
