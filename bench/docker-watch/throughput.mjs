@@ -6,7 +6,7 @@
 // and appends it to a file (no inspect, no owner, no state). Ratios are printed.
 //
 //   npx tsc -p packages/events-core/tsconfig.json && npx tsc -p packages/docker-wrapper/tsconfig.json
-//   node bench/docker-watch/throughput.mjs [--events 10000]
+//   node bench/docker-watch/throughput.mjs [--events 10000] [--cpu-prof-dir DIR]
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -17,6 +17,8 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const watchBin = path.join(root, 'packages/docker-wrapper/dist/bin/ds01-docker-watch.js');
 const argEvents = process.argv.indexOf('--events');
+const argProf = process.argv.indexOf('--cpu-prof-dir');
+const profDir = argProf > 0 ? process.argv[argProf + 1] : undefined;
 const TOTAL = argEvents > 0 ? Number(process.argv[argEvents + 1]) : 10_000;
 const PER_CONTAINER = 4; // create, start, die, destroy
 const containers = Math.ceil(TOTAL / PER_CONTAINER);
@@ -132,14 +134,14 @@ function lineCounter(file) {
 }
 
 /** Runs one reader against a fresh stand-in and waits until `expected` lines reached its output. */
-async function measure(name, command, args, envExtra, outFile, expected) {
+async function measure(name, command, args, envExtra, outFile, expected, outAsArg = false) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `ds01-bench-${name}-`));
   const socket = path.join(dir, 'docker.sock');
   const { server, stats } = await fakeDocker(socket);
   const out = path.join(dir, outFile);
   const gpuStub = path.join(dir, 'ds01-gpu');
   fs.writeFileSync(gpuStub, '#!/bin/sh\necho \'{"status":"ok","released":[],"dry_run":false}\'\n', { mode: 0o755 });
-  const child = spawn(command, args, {
+  const child = spawn(command, outAsArg ? [...args, out] : args, {
     env: {
       ...process.env,
       DOCKER_HOST: `unix://${socket}`,
@@ -162,7 +164,6 @@ async function measure(name, command, args, envExtra, outFile, expected) {
       series.push(`${Math.round(rssKiB(child.pid) / 1024)}@${((performance.now() - stats.startedAt) / 1000).toFixed(1)}s`);
     if (n >= expected) break;
     if (child.exitCode !== null) throw new Error(`${name} exited ${child.exitCode}`);
-    if (process.env.BENCH_DEBUG) console.error(name, n, stats.served);
   }
   const seconds = (performance.now() - stats.startedAt) / 1000;
   const rss = rssKiB(child.pid);
@@ -176,7 +177,7 @@ async function measure(name, command, args, envExtra, outFile, expected) {
 const floorScript = `
 const fs = require('node:fs'); const http = require('node:http');
 const sock = process.env.DOCKER_HOST.slice('unix://'.length);
-const fd = fs.openSync(process.env.BENCH_OUT, 'a');
+const fd = fs.openSync(process.argv[1], 'a');
 http.get({ socketPath: sock, path: '/events?filters=%7B%22type%22%3A%5B%22container%22%5D%7D' }, (res) => {
   let rest = '';
   res.on('data', (c) => { const parts = (rest + c).split('\\n'); rest = parts.pop();
@@ -190,13 +191,13 @@ if (!fs.existsSync(watchBin)) {
 console.log(
   `ds01-docker-watch benchmark: ${TOTAL} container events (${containers} containers x create/start/die/destroy), ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(1)}`,
 );
-const floor = await measure('floor', process.execPath, ['-e', floorScript], {}, 'floor.jsonl', TOTAL);
+const floor = await measure('floor', process.execPath, ['-e', floorScript], {}, 'floor.jsonl', TOTAL, true);
 // The watcher writes one monitor.start line, and no create for managed containers (the wrapper logs those).
 const managedCreates = Math.ceil(containers / 2);
 const watch = await measure(
   'watcher',
   process.execPath,
-  [...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROF] : []), watchBin],
+  [...(profDir ? ['--cpu-prof', '--cpu-prof-dir', profDir] : []), watchBin],
   {},
   'events.jsonl',
   TOTAL - managedCreates + 1,
