@@ -13,10 +13,12 @@ defaults:
 default_group: student
 groups:
   student:
-    members: [alice, bob]
+    members: [alice, bob, carol]
 user_overrides:
   bob:
     runtime_mode: since_start
+  carol:
+    max_runtime_h: 4s
 policies:
   warning_lead_m: 2s
   sigterm_grace_s: 0
@@ -80,4 +82,23 @@ describeDocker('ds01-runtime counts runtime across restarts', () => {
     expect(kill?.event_type).toBe('maintenance.runtime_kill');
     expect(kill?.details.runtime_s as number).toBeGreaterThanOrEqual(LIMIT_S);
   }, 150_000);
+
+  it('a restart no run saw keeps the final warning: restarting does not push the stop back', async () => {
+    const site = makeSite(CONFIG);
+    const c = await startContainer(site, 'loop', { user: 'carol' });
+    await runUntil(site, (r) => entryOf(r, c.id)?.action === 'final_warning' && entryOf(r, c.id)?.outcome === 'done');
+    // Like a crash loop under a restart policy: down and up again between two runs.
+    await dockerPost(`/containers/${c.id}/restart?t=0`);
+    const after = await runApi(site);
+    // No new warning: waiting out the lead of the one already sent, or stopping now that it has passed.
+    expect(['wait', 'stop']).toContain(entryOf(after, c.id)?.action);
+    if (entryOf(after, c.id)?.action === 'wait') {
+      await runUntil(site, (r) => entryOf(r, c.id)?.action === 'stop' && entryOf(r, c.id)?.outcome === 'done');
+    }
+    const levels = eventsOf(site, 'maintenance.runtime_warning')
+      .filter((e) => e.details.container_id === c.id)
+      .map((e) => e.details.level);
+    expect(levels.filter((l) => l === 'final')).toHaveLength(1);
+    expect(eventsOf(site, 'maintenance.runtime_kill').filter((e) => e.details.container_id === c.id)).toHaveLength(1);
+  }, 60_000);
 });

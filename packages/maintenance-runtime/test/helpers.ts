@@ -176,7 +176,7 @@ export async function runUntil(site: Site, done: (r: RunReport) => boolean, dead
     reports.push(report);
     if (process.env.RT_DEBUG) {
       process.stderr.write(
-        `run ${report.started_at} ${JSON.stringify(report.containers.map((c) => [c.name.slice(-6), c.action, c.runtime_s, c.outcome]))}\n`,
+        `run ${report.started_at} ${JSON.stringify(report.containers.map((c) => [c.name.slice(-6), c.action, c.runtime_s, c.outcome, c.status, c.reason, c.detail]))}\n`,
       );
     }
     if (done(report)) return reports;
