@@ -128,7 +128,9 @@ export async function enforceRuntime(options: EnforceOptions): Promise<RunReport
 
   const observe = (data: RuntimeState, context: StateContext): Work[] => {
     if (context.recovered) {
-      const msg = `state file was unreadable (${context.recovered.error}); moved to ${context.recovered.movedTo || '(not moved)'} and rebuilt: runtimes restart from what Docker reports now`;
+      const msg = dryRun
+        ? `state file is unreadable (${context.recovered.error}); a real run would move it aside and rebuild it from what Docker reports`
+        : `state file was unreadable (${context.recovered.error}); moved to ${context.recovered.movedTo || '(could not move it)'} and rebuilt: runtimes restart from what Docker reports now`;
       warnings.push(msg);
       log(`warning: ${msg}`);
       if (!dryRun) logEvent('maintenance.warning', { source: JOB, details: { job: 'runtime', code: 'state_recovered', message: msg } });
