@@ -11,7 +11,7 @@ describe('ds01-install from this checkout', () => {
   const prefix = tempDir('real');
   afterAll(() => fs.rmSync(prefix, { recursive: true, force: true }));
 
-  it('installs every ds01 command, each answering --help, and every maintenance cron entry', async () => {
+  it('installs every ds01 command, each answering --help, every maintenance cron entry and the watcher unit', async () => {
     const res = await runInstall(['--prefix', prefix, '--json']);
     expect(res.exitCode).toBe(0);
     const report = JSON.parse(res.stdout) as InstallReport;
@@ -29,6 +29,8 @@ describe('ds01-install from this checkout', () => {
         .find((l) => /^[*\d]/.test(l));
       expect(line, cron).toMatch(new RegExp(`^\\S+ \\S+ \\S+ \\S+ \\S+ root /usr/local/bin/${cron}\\b`));
     }
+    const unit = fs.readFileSync(path.join(prefix, 'etc/systemd/system/ds01-docker-watch.service'), 'utf8');
+    expect(unit).toMatch(/^ExecStart=\/usr\/local\/bin\/ds01-docker-watch\b/m);
     expect(fs.readFileSync(path.join(prefix, 'usr/local/bin/ds01-gpu'), 'utf8')).toContain(
       path.join(repoRoot, 'packages/gpu-allocator/dist/bin/ds01-gpu.js'),
     );
