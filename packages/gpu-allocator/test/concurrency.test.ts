@@ -29,7 +29,10 @@ function spawnAll(sb: ReturnType<typeof sandbox>) {
   return Array.from({ length: 40 }, (_, i) => {
     const user = USERS[i % 4] as string;
     return execa(process.execPath, [BIN, 'allocate', '--user', user, '--container', `c${i}-${user}`, '--json'], {
-      env: { ...process.env, ...sb.env, DS01_AS_USER: user },
+      // The nvidia-smi stand-in is itself a Node script: with 40 of these starting at once on a
+      // busy machine it can take longer than the 15 s default to answer (allocation then fails
+      // closed, which is right, but not what this test is about).
+      env: { ...process.env, ...sb.env, DS01_AS_USER: user, DS01_NVIDIA_SMI_TIMEOUT_MS: '600000' },
       reject: false,
     });
   });

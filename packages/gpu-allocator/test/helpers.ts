@@ -60,6 +60,8 @@ export function sandbox(options: { scenario?: string; config?: string } = {}): S
     DS01_EVENTS_FILE: path.join(dir, 'events.jsonl'),
     DS01_NVIDIA_SMI: fakeNvidiaSmi,
     DS01_FAKE_GPUS: options.scenario ?? 'a100x4',
+    // The stand-in is a Node script; on a saturated test machine it can miss the 15 s default.
+    DS01_NVIDIA_SMI_TIMEOUT_MS: '300000',
     // Tests share one engine: each sandbox sees only its own containers.
     DS01_GPU_SCOPE_LABEL: `${SCOPE_KEY}=${path.basename(dir)}`,
   };
