@@ -85,21 +85,26 @@ describeDocker('ds01-idle: detection, two warnings, stop', () => {
     await dockerApi('POST', `/exec/${ex.json?.Id}/start`, { Detach: true });
 
     const filter = only(...Object.values(c).map((x) => x.name));
+    let latency = 0;
     const step = async () => {
+      const spawned = Date.now();
       runs.push(await runIdle(site, filter));
       const state: Record<string, boolean> = {};
       for (const [k, v] of Object.entries(c)) state[k] = await isRunning(v.id);
       runningAfter.push(state);
-      return row(runs[runs.length - 1] as RunResult, c.sleeper.name);
+      const r = row(runs[runs.length - 1] as RunResult, c.sleeper.name);
+      // How long after its spawn a run takes its sample (seconds on a loaded machine).
+      if (r?.sample) latency = Date.parse(r.sample.at) - spawned;
+      return r;
     };
-    // Runs are timed from the job's own schedule (in its report), so slow
-    // runs on a loaded machine shift the runs, not the outcome.
+    // Runs are timed from the job's own schedule (in its report), aiming the
+    // sample at the middle of the first-warning window: slow runs on a loaded
+    // machine shift the runs, not the outcome.
     await step(); // baseline
     await sleep(3000);
     const idle = await step();
-    // A run takes a few seconds to start on a loaded machine: begin a little
-    // early and repeat until the warning comes.
-    await until(Date.parse(idle.first_warning_at), -1500);
+    const middle = (Date.parse(idle.first_warning_at) + Date.parse(idle.final_warning_at)) / 2;
+    await until(middle, -latency);
     while ((await step()).outcome === 'idle' && runs.length < 12);
     const first = row(runs[runs.length - 1] as RunResult, c.sleeper.name);
     await until(Date.parse(first.final_warning_at), 300);
@@ -107,7 +112,7 @@ describeDocker('ds01-idle: detection, two warnings, stop', () => {
     await step(); // within the lead time: still running
     await until(Date.parse(final.stop_at), 300);
     await step(); // stopped
-  }, 150_000);
+  }, 240_000);
 
   it('runs cleanly every time', () => {
     for (const r of runs) expect(r.exitCode, r.stderr).toBe(0);
