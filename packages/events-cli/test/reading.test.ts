@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { buildFilter } from '../src/build-filter.js';
 import { backwardChunks } from '../src/read/chunks.js';
 import { findOffset } from '../src/read/find-offset.js';
+import { quickTime } from '../src/read/hit.js';
 import { cli, jqLines, tempDir, v1, v2, writeLog } from './helpers/fixtures.js';
 
 const HOUR = 3_600_000;
@@ -176,5 +177,23 @@ describe('the fast paths find what a full scan finds', () => {
     expect((await cli(['--count', '--type', 'gpu'], file)).stdout).toBe(
       String(full.filter((e) => String(e.event_type ?? e.event).startsWith('gpu.')).length),
     );
+  });
+
+  it('quickTime equals Date.parse for every timestamp shape, and refuses what Date.parse refuses', () => {
+    const samples = [
+      '2026-01-30T14:59:59.999Z',
+      '2026-01-30T15:00:00.000Z',
+      '2026-01-30T14:00:00.001Z',
+      '2024-02-29T23:59:59.500Z',
+      '2026-01-30T14:30:00Z',
+      '2026-01-30T14:30:00.123456Z',
+      '2026-01-30T14:30:00.123+01:00',
+      '2026-01-30T14:30:00.12Z',
+      '2026-01-30T14:61:00.000Z',
+      '2026-01-30T14:3a:00.000Z',
+      'xxxx-01-30T14:30:00.000Z',
+      'not a time at all here!!',
+    ];
+    for (const ts of samples) expect([ts, quickTime(ts)]).toEqual([ts, Date.parse(ts)]);
   });
 });

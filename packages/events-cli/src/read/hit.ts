@@ -32,7 +32,7 @@ export function parseHit(text: string, file: string, end: number): Hit | null {
     if (event) json = JSON.stringify(event);
   }
   if (!event) return null;
-  const time = eventTime(event);
+  const time = quickTime(event.timestamp);
   if (Number.isNaN(time)) return null;
   if (json.length !== text.length) return { event, json, time, file, end };
   return { event, json: text.trim(), time, file, end };
@@ -41,7 +41,8 @@ export function parseHit(text: string, file: string, end: number): Hit | null {
 /** Milliseconds a line may be out of timestamp order and still be found (writers stamp before they append). */
 export const CLOCK_SKEW_MS = 5 * 60_000;
 
-const DETAILS_KEY = Buffer.from(',"details":');
+// Searched without its leading `,"`: the byte search scans for the first byte, and quotes are everywhere.
+const DETAILS_KEY = Buffer.from('details":');
 const RECORD_START = Buffer.from('{"timestamp":"');
 
 /**
@@ -53,17 +54,18 @@ const RECORD_START = Buffer.from('{"timestamp":"');
  * the prefix and must not be printed.
  */
 export function parseEnvelopeHit(buf: Buffer, s: number, e: number, file: string): Hit | null {
-  const cut = buf.indexOf(DETAILS_KEY, s);
+  const key = buf.indexOf(DETAILS_KEY, s);
+  const cut = key - 2;
   let end = e;
   while (end > s && (buf[end - 1] === 0x20 || buf[end - 1] === 0x0d)) end--;
-  if (cut > s && cut < end && buf[end - 1] === 0x7d) {
+  if (key >= 0 && cut > s && key < end && buf[cut] === 0x2c && buf[cut + 1] === 0x22 && buf[end - 1] === 0x7d) {
     const glued = buf.indexOf(RECORD_START, s + 1);
     if (glued < 0 || glued >= end) {
       const text = `${buf.toString('utf8', s, cut)}}`;
       try {
         const event = normaliseRecord(JSON.parse(text));
         if (event) {
-          const time = eventTime(event);
+          const time = quickTime(event.timestamp);
           if (!Number.isNaN(time)) return { event, json: text, time, file, end: e + 1 };
         }
       } catch {
@@ -72,4 +74,33 @@ export function parseEnvelopeHit(buf: Buffer, s: number, e: number, file: string
     }
   }
   return parseHit(buf.toString('utf8', s, e), file, e + 1);
+}
+
+let hourKey = '';
+let hourBase = 0;
+
+/**
+ * eventTime for the one shape events-core writes (`2026-01-30T14:30:00.123Z`),
+ * without Date.parse: consecutive events share their hour, so only minutes,
+ * seconds and milliseconds are read. Any other shape goes to eventTime.
+ */
+export function quickTime(ts: string): number {
+  if (typeof ts !== 'string' || ts.length !== 24 || ts.charCodeAt(23) !== 90 || ts.charCodeAt(19) !== 46) {
+    return eventTime({ timestamp: ts });
+  }
+  const hour = ts.slice(0, 13);
+  if (hour !== hourKey) {
+    const base = Date.parse(`${hour}:00:00.000Z`);
+    if (Number.isNaN(base)) return eventTime({ timestamp: ts });
+    hourKey = hour;
+    hourBase = base;
+  }
+  const d = (i: number) => ts.charCodeAt(i) - 48;
+  const mm = d(14) * 10 + d(15);
+  const ss = d(17) * 10 + d(18);
+  const ms = d(20) * 100 + d(21) * 10 + d(22);
+  if (!(mm >= 0 && mm < 60 && ss >= 0 && ss < 60 && ms >= 0 && ms < 1000) || ts.charCodeAt(16) !== 58 || ts.charCodeAt(13) !== 58) {
+    return eventTime({ timestamp: ts });
+  }
+  return hourBase + mm * 60_000 + ss * 1000 + ms;
 }
