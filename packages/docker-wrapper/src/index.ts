@@ -15,6 +15,7 @@ export { type CreatePlan, prepareCreate } from './create/prepare-create.js';
 export { parseDockerSize } from './create/sizes.js';
 export { Denial, UsageError } from './deny.js';
 export { renderLauncher } from './launcher.js';
+export { flushEvents, logEvent } from './log.js';
 export { cpTargets, dispatch } from './main.js';
 export { boolOption, hasOption, optionValues, type ParsedCommand, type ParsedOption, parseArgs } from './parse-args.js';
 export { realDockerPath, resolveRealDocker, runReal, WrapperLoopError } from './real-docker.js';

@@ -123,3 +123,27 @@ export async function apiContainer(name: string, labels: Record<string, string>,
 }
 
 export const TEST_LABEL = 'ds01-test.wrapper=1';
+
+/**
+ * The same decision in this process, through the public API (`dispatch`, as
+ * the bin calls it): no Node start per attempt, which keeps the bypass
+ * matrices affordable. Only for attempts that end before the real client
+ * would run (denials), so nothing is printed by docker.
+ */
+export async function attempt(args: string[], env: Record<string, string>): Promise<{ exitCode: number; stderr: string }> {
+  const { dispatch, flushEvents } = await import('../src/index.js');
+  process.env.DS01_EVENTS_FILE = env.DS01_EVENTS_FILE;
+  let stderr = '';
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((chunk: string | Uint8Array) => {
+    stderr += String(chunk);
+    return true;
+  }) as typeof process.stderr.write;
+  try {
+    const outcome = await dispatch(args, env);
+    await flushEvents();
+    return { exitCode: outcome.code ?? 128, stderr };
+  } finally {
+    process.stderr.write = write;
+  }
+}

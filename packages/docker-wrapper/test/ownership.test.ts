@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeDocker, dockerApi, removeContainersByLabel, uniqueName } from '../../../test-support/docker.js';
-import { apiContainer, inspectContainer, makeSandbox, type Sandbox, TEST_LABEL, wrapper } from './helpers.js';
+import { apiContainer, attempt, inspectContainer, makeSandbox, type Sandbox, TEST_LABEL, wrapper } from './helpers.js';
 
 describeDocker('ownership: every verb that names containers checks every target', () => {
   let box: Sandbox;
@@ -75,19 +75,29 @@ describeDocker('ownership: every verb that names containers checks every target'
     ['--context default', () => ['--context', 'default', 'rm', '-f', bob]],
   ];
 
-  describe.concurrent('attempts', () => {
-    it.each(attempts)('%s on another user’s container is refused and changes nothing', async (_label, args) => {
-      const r = await wrapper(args(), alice());
+  it.each(attempts)('%s on another user’s container is refused and changes nothing', async (_label, args) => {
+    const r = await attempt(args(), alice());
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/refused \(not-owner\): container '.+' belongs to bob/);
+    const c = await inspectContainer(bob);
+    expect(c).not.toBeNull();
+    expect(c!.Name).toBe(`/${bob}`);
+    expect(c!.State.Running).toBe(true);
+    expect(c!.State.Paused).toBe(false);
+    expect(c!.HostConfig.NanoCpus).toBe(0);
+    expect(fs.existsSync(path.join(box.dir, 'stolen'))).toBe(false);
+  });
+
+  it('the bin refuses the same way (exec and rm -f through dist/bin/ds01-docker.js)', async () => {
+    for (const args of [
+      ['exec', bob, 'true'],
+      ['rm', '-f', bob],
+    ]) {
+      const r = await wrapper(args, alice());
       expect(r.exitCode).toBe(1);
-      expect(String(r.stderr)).toMatch(/refused \(not-owner\): container '.+' belongs to bob/);
-      const c = await inspectContainer(bob);
-      expect(c).not.toBeNull();
-      expect(c!.Name).toBe(`/${bob}`);
-      expect(c!.State.Running).toBe(true);
-      expect(c!.State.Paused).toBe(false);
-      expect(c!.HostConfig.NanoCpus).toBe(0);
-      expect(fs.existsSync(path.join(box.dir, 'stolen'))).toBe(false);
-    });
+      expect(String(r.stderr)).toMatch(/refused \(not-owner\)/);
+    }
+    expect((await inspectContainer(bob))!.State.Running).toBe(true);
   });
 
   it('logs auth.denied with the rule, operation and target', () => {
@@ -107,7 +117,7 @@ describeDocker('ownership: every verb that names containers checks every target'
   });
 
   it('refuses non-admins on unowned containers; admins pass and are logged', async () => {
-    const r = await wrapper(['stop', '-t', '0', unowned], alice());
+    const r = await attempt(['stop', '-t', '0', unowned], alice());
     expect(r.exitCode).toBe(1);
     expect(String(r.stderr)).toMatch(/unowned-container/);
     expect((await inspectContainer(unowned))!.State.Running).toBe(true);
@@ -119,7 +129,7 @@ describeDocker('ownership: every verb that names containers checks every target'
   });
 
   it('protects ds01.protected containers from changes by their own non-admin owner, but allows reading', async () => {
-    const stop = await wrapper(['stop', '-t', '0', guarded], alice());
+    const stop = await attempt(['stop', '-t', '0', guarded], alice());
     expect(stop.exitCode).toBe(1);
     expect(String(stop.stderr)).toMatch(/refused \(protected\)/);
     expect((await inspectContainer(guarded))!.State.Running).toBe(true);
@@ -181,7 +191,7 @@ describeDocker('ownership: every verb that names containers checks every target'
       ['swarm', 'init'],
       ['compose', 'ps'],
     ]) {
-      const r = await wrapper(args, alice());
+      const r = await attempt(args, alice());
       expect(r.exitCode, args.join(' ')).toBe(1);
       expect(String(r.stderr)).toMatch(/refused \((admin-only|unknown-command)\)/);
     }
@@ -190,16 +200,16 @@ describeDocker('ownership: every verb that names containers checks every target'
 
   it('refuses a volume whose options bind a host path', async () => {
     const name = uniqueName('vol');
-    const r = await wrapper(['volume', 'create', '-o', 'type=none', '-o', 'o=bind', '-o', 'device=/etc', name], alice());
+    const r = await attempt(['volume', 'create', '-o', 'type=none', '-o', 'o=bind', '-o', 'device=/etc', name], alice());
     expect(r.exitCode).toBe(1);
     expect((await dockerApi('GET', `/volumes/${name}`)).status).toBe(404);
   });
 
   it('refuses exec --privileged and update above the user’s limits on her own container', async () => {
-    const ex = await wrapper(['exec', '--privileged', mine, 'true'], alice());
+    const ex = await attempt(['exec', '--privileged', mine, 'true'], alice());
     expect(ex.exitCode).toBe(1);
     expect(String(ex.stderr)).toMatch(/refused \(privileged\)/);
-    const up = await wrapper(['update', '--memory', '8g', '--memory-swap', '8g', mine], alice());
+    const up = await attempt(['update', '--memory', '8g', '--memory-swap', '8g', mine], alice());
     expect(up.exitCode).toBe(1);
     expect(String(up.stderr)).toMatch(/refused \(limits\)/);
     expect((await inspectContainer(mine))!.HostConfig.Memory).toBe(0);
@@ -212,7 +222,7 @@ describeDocker('ownership: every verb that names containers checks every target'
       { DS01_ISOLATION_MODE: 'disabled' },
     ];
     for (const extra of switches) {
-      const r = await wrapper(['rm', '-f', bob], box.env('alice', extra));
+      const r = await attempt(['rm', '-f', bob], box.env('alice', extra));
       expect(r.exitCode).toBe(1);
       expect(await inspectContainer(bob)).not.toBeNull();
     }
@@ -229,10 +239,10 @@ describeDocker('ownership: every verb that names containers checks every target'
   });
 
   it('refuses -H pointing at another daemon', async () => {
-    const r = await wrapper(['-H', 'unix:///tmp/another.sock', 'ps'], alice());
+    const r = await attempt(['-H', 'unix:///tmp/another.sock', 'ps'], alice());
     expect(r.exitCode).toBe(1);
     expect(String(r.stderr)).toMatch(/refused \(other-daemon\)/);
-    const ctx = await wrapper(['--context', 'elsewhere', 'ps'], alice());
+    const ctx = await attempt(['--context', 'elsewhere', 'ps'], alice());
     expect(ctx.exitCode).toBe(1);
     expect(String(ctx.stderr)).toMatch(/refused \(other-daemon\)/);
   });

@@ -22,7 +22,9 @@ async function waitSettings(ctx: WrapperContext): Promise<{ maxS: number; interv
 /** Asks ds01-gpu for the GPUs; waits while none is free, fails at once on quota refusals. */
 async function allocate(ctx: WrapperContext, plan: CreatePlan): Promise<{ reservation: string; gpus: GpuRef[] }> {
   const { maxS, intervalS } = await waitSettings(ctx);
-  const started = Date.now();
+  // The wait counts from the first "none free" answer, so a slow allocator call does not eat it.
+  let deadline: number | undefined;
+  let started = 0;
   for (let attempt = 1; ; attempt++) {
     let r: Awaited<ReturnType<typeof allocateGpus>>;
     try {
@@ -45,8 +47,12 @@ async function allocate(ctx: WrapperContext, plan: CreatePlan): Promise<{ reserv
     if (r.reason !== 'NO_GPU_AVAILABLE') {
       throw new Denial(`gpu:${r.reason}`, message, 'See your GPUs with `docker ps`; stop one you no longer need with `docker stop NAME`.');
     }
+    if (deadline === undefined) {
+      started = Date.now();
+      deadline = started + maxS * 1000;
+    }
     const waited = (Date.now() - started) / 1000;
-    if (waited + intervalS > maxS) {
+    if (Date.now() >= deadline) {
       throw new Denial(
         'gpu:NO_GPU_AVAILABLE',
         maxS > 0 ? `no GPU became free within ${Math.round(maxS)}s (${message})` : message,
@@ -54,7 +60,7 @@ async function allocate(ctx: WrapperContext, plan: CreatePlan): Promise<{ reserv
       );
     }
     process.stderr.write(`ds01: no GPU free yet; waiting (${Math.round(waited)}s of ${Math.round(maxS)}s, attempt ${attempt})...\n`);
-    await sleep(intervalS * 1000);
+    await sleep(Math.min(intervalS * 1000, Math.max(0, deadline - Date.now())));
   }
 }
 
