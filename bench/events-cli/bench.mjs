@@ -31,7 +31,10 @@ function measure(argv) {
   const fd = fs.openSync(out, 'w');
   const started = process.hrtime.bigint();
   const r = timeBin
-    ? spawnSync(timeBin, ['-f', '%U %S %M', '-o', stats, ...argv], { stdio: ['ignore', fd, 'pipe'], env: { ...process.env, NO_COLOR: '1' } })
+    ? spawnSync(timeBin, ['-f', '%U %S %M', '-o', stats, ...argv], {
+        stdio: ['ignore', fd, 'pipe'],
+        env: { ...process.env, NO_COLOR: '1' },
+      })
     : spawnSync(argv[0], argv.slice(1), { stdio: ['ignore', fd, 'pipe'] });
   const wall = Number(process.hrtime.bigint() - started) / 1e9;
   fs.closeSync(fd);
@@ -62,25 +65,38 @@ const cases = [
   ['ds01-events --since 1h', ev('--since', '1h')],
   ['ds01-events --since 1h --all --json', ev('--since', '1h', '--all', '--json')],
   ['ds01-events --type gpu.reject --all --json', ev('--type', 'gpu.reject', '--all', '--json')],
-  ["jq -c 'select(.event_type==\"gpu.reject\")'", ['jq', '-c', 'select(.event_type=="gpu.reject")', log]],
+  ['jq -c \'select(.event_type=="gpu.reject")\'', ['jq', '-c', 'select(.event_type=="gpu.reject")', log]],
   ['ds01-events --summary', ev('--summary')],
   ['ds01-events --count --type gpu.reject', ev('--count', '--type', 'gpu.reject')],
   ['grep -c gpu.reject', ['grep', '-c', 'gpu.reject', log]],
   ['node -e 0 (Node start-up alone)', [process.execPath, '-e', '0']],
 ];
 
-console.log(`log: ${log} (${count} events, ${(size / 1e6).toFixed(0)} MB), ${runs} runs each, median wall time; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+console.log(
+  `log: ${log} (${count} events, ${(size / 1e6).toFixed(0)} MB), ${runs} runs each, median wall time; load average ${os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}`,
+);
 const results = new Map();
 for (const [name, argv] of cases) {
   const r = median(argv);
   results.set(name, r);
-  console.log(`${name.padEnd(46)} ${r.wall.toFixed(3).padStart(7)} s wall ${r.cpu.toFixed(2).padStart(6)} s cpu ${r.rss.toFixed(0).padStart(5)} MB rss  ${String(r.lines).padStart(7)} lines`);
+  console.log(
+    `${name.padEnd(46)} ${r.wall.toFixed(3).padStart(7)} s wall ${r.cpu.toFixed(2).padStart(6)} s cpu ${r.rss.toFixed(0).padStart(5)} MB rss  ${String(r.lines).padStart(7)} lines`,
+  );
 }
 const get = (n) => results.get(n);
 const scan = get('ds01-events --type gpu.reject --all --json');
-const jq = get("jq -c 'select(.event_type==\"gpu.reject\")'");
+const jq = get('jq -c \'select(.event_type=="gpu.reject")\'');
 const grep = get('grep -c gpu.reject');
 console.log('');
-console.log(`full filtered scan: ${(jq.wall / scan.wall).toFixed(1)}x faster than jq (wall), ${(jq.cpu / scan.cpu).toFixed(1)}x less CPU; same output: ${scan.lines === jq.lines ? 'yes' : `NO (${scan.lines} vs ${jq.lines})`}`);
-console.log(`grep reads the file in ${grep.wall.toFixed(3)} s; ds01-events --count --type gpu.reject agrees with grep -c: ${get('ds01-events --count --type gpu.reject').first === grep.first ? 'yes' : 'NO'}`);
-console.log(`peak RSS of any ds01-events run: ${Math.max(...[...results].filter(([n]) => n.startsWith('ds01')).map(([, r]) => r.rss)).toFixed(0)} MB`);
+console.log(
+  `full filtered scan: ${(jq.wall / scan.wall).toFixed(1)}x faster than jq (wall), ${(jq.cpu / scan.cpu).toFixed(1)}x less CPU; same output: ${scan.lines === jq.lines ? 'yes' : `NO (${scan.lines} vs ${jq.lines})`}`,
+);
+console.log(
+  `grep reads the file in ${grep.wall.toFixed(3)} s; ds01-events --count --type gpu.reject agrees with grep -c: ${get('ds01-events --count --type gpu.reject').first === grep.first ? 'yes' : 'NO'}`,
+);
+console.log(
+  `peak RSS of any ds01-events run: ${Math.max(...[...results].filter(([n]) => n.startsWith('ds01')).map(([, r]) => r.rss)).toFixed(0)} MB`,
+);

@@ -44,7 +44,13 @@ for (let i = 0; i < count; i++) {
     user,
     source: type.startsWith('gpu') ? 'ds01-gpu' : type.startsWith('maint') ? 'ds01-idle' : 'docker-wrapper',
     details: mk(user, i),
-    id: `${t.toString(16).padStart(12, '0').replace(/^(.{8})(.{4})$/, '$1-$2')}-7${(i & 0xfff).toString(16).padStart(3, '0')}-8${(r & 0xfff).toString(16).padStart(3, '0')}-${(i * 7919).toString(16).padStart(12, '0').slice(-12)}`,
+    id: `${t
+      .toString(16)
+      .padStart(12, '0')
+      .replace(
+        /^(.{8})(.{4})$/,
+        '$1-$2',
+      )}-7${(i & 0xfff).toString(16).padStart(3, '0')}-8${(r & 0xfff).toString(16).padStart(3, '0')}-${(i * 7919).toString(16).padStart(12, '0').slice(-12)}`,
     host: 'gpu01',
     pid: 1000 + (r % 30000),
     actor: { uid: 1001, user },
