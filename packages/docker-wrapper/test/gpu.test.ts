@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { execa } from 'execa';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { describeDocker, removeContainersByLabel, testImage, uniqueName } from '../../../test-support/docker.js';
-import { gpuBin, inspectContainer, makeSandbox, type Sandbox, TEST_LABEL, wrapper } from './helpers.js';
+import { attempt, gpuBin, inspectContainer, makeSandbox, type Sandbox, TEST_LABEL, wrapper } from './helpers.js';
 
 // a100x4 (test-support/fixtures/nvidia-smi/README.md)
 const A100 = [
@@ -90,6 +90,18 @@ describeDocker('GPUs through the real ds01-gpu', () => {
     const ids = (await inspectContainer(name))!.HostConfig.DeviceRequests?.[0]?.DeviceIDs ?? [];
     expect(ids).toHaveLength(2);
     expect(String(r.stdout).trim()).toBe(ids.join(','));
+  });
+
+  it('a broken allocator fails closed at once (DS01 hung 3 minutes, §7 C21)', async () => {
+    const name = uniqueName('noalloc');
+    const r = await attempt(
+      ['run', '-d', '--name', name, '--gpus', '1', testImage, 'true'],
+      box.env('alice', { DS01_GPU_BIN: '/nonexistent/ds01-gpu' }),
+    );
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('refused (gpu-allocator)');
+    expect(r.stderr).not.toMatch(/waiting/);
+    expect(await inspectContainer(name)).toBeNull();
   });
 
   it('--gpus after the image is the container’s own argument and is left alone', async () => {
