@@ -178,8 +178,14 @@ async function decide(
       return [...argv];
     }
     case 'network-member': {
-      const ref = parsed.positionals[1]?.value;
-      if (ref) await checkTargets(ctx, docker, [ref], { operation, change: true });
+      // The member container, and any container it is linked to.
+      const refs = [parsed.positionals[1]?.value, ...optionValues(parsed.options, '--link').map((l) => l.split(':')[0])];
+      await checkTargets(
+        ctx,
+        docker,
+        refs.filter((r): r is string => !!r),
+        { operation, change: true },
+      );
       return [...argv];
     }
     case 'stats': {

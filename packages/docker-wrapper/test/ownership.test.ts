@@ -71,6 +71,7 @@ describeDocker('ownership: every verb that names containers checks every target'
     ['container exec', () => ['container', 'exec', bob, 'true']],
     ['network connect', () => ['network', 'connect', net, bob]],
     ['network disconnect', () => ['network', 'disconnect', net, bob]],
+    ['network connect --link to the victim', () => ['network', 'connect', '--link', `${bob}:db`, net, mine]],
     ['global flag first (-D)', () => ['-D', 'stop', bob]],
     ['--context default', () => ['--context', 'default', 'rm', '-f', bob]],
   ];
