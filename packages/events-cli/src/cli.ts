@@ -104,6 +104,35 @@ function queryOptions(y: Argv): Argv {
     });
 }
 
+/** Flags that take a value; their value may start with a dash (`--since -1h`). */
+const VALUE_FLAGS = new Set(
+  ['user', 'type', 'container', 'source', 'actor', 'host', 'id', 'detail', 'since', 'until', 'limit', 'output', 'cursor-file', 'file'].map(
+    (f) => `--${f}`,
+  ),
+);
+
+/**
+ * Glues a dash-led value to its flag (`--since -1h` → `--since=-1h`):
+ * yargs would read `-1h` as the short options -1 and -h (help). As in the
+ * original tool, a value flag takes the next argument as it is.
+ */
+export function joinDashValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    const next = argv[i + 1];
+    if (VALUE_FLAGS.has(arg) && next?.startsWith('-') && next !== '--') {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else out.push(arg);
+  }
+  return out;
+}
+
 /**
  * Runs ds01-events with the given arguments; resolves to the exit code.
  * Usage errors (exit 2) are reported on stderr naming the flag and value.
@@ -121,7 +150,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     io.stderr.write(`ds01-events: ${e?.message ?? String(err)}${hint}\n`);
     return EXIT_ERROR;
   };
-  const cli = yargs(argv)
+  const cli = yargs(joinDashValues(argv))
     .scriptName('ds01-events')
     .usage('$0 [filters] [options]\n\nQuery, follow and summarise the ds01 event log.')
     .command(

@@ -71,5 +71,13 @@ describe('--since/--until compare instants, not strings', () => {
     expect(await n('--since', '2026-03-10T03:00', '--until', '2026-03-10T04:00:00.5')).toEqual([2, 3, 4]);
     expect(await n('--since', '2026-03-10T07:00', '--until', '2026-03-10T08:00:00.5', '--utc')).toEqual([2, 3, 4]);
     expect(await n('--until', '2026-03-10T06:59:59.999Z')).toEqual([1]);
+    // A dash-led value is the flag's value, not options (`-1h` is not `-1 -h`).
+    const now = Date.now();
+    writeLog(file, [
+      v2(new Date(now - 90 * 60_000).toISOString(), 'gpu.allocate', { details: { n: 6 } }),
+      v2(new Date(now - 60_000).toISOString(), 'gpu.allocate', { details: { n: 7 } }),
+    ]);
+    expect(await n('--since', '-1h')).toEqual([7]);
+    expect(await n('--since', '-2h', '--until', '-30m')).toEqual([6]);
   });
 });
