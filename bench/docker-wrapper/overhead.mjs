@@ -21,6 +21,7 @@ import { ensureDocker } from '../../test-support/docker-daemon.mjs';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const iterations = Number(process.argv[2] ?? 15);
 const containers = Number(process.argv[3] ?? 200);
+// biome-ignore lint/suspicious/noUndeclaredEnvVars: a benchmark run by hand, not a turbo task
 const real = process.env.DS01_REAL_DOCKER ?? '/usr/bin/docker';
 const wrapperJs = path.join(root, 'packages/docker-wrapper/dist/bin/ds01-docker.js');
 const { renderLauncher } = await import(path.join(root, 'packages/docker-wrapper/dist/index.js'));

@@ -23,6 +23,7 @@ export function renderLauncher(opts: LauncherOptions): string {
   return [
     '#!/bin/sh',
     `# ${WRAPPER_MARKER} launcher, generated from the verb table by ds01-docker: do not edit.`,
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: shell syntax for the launcher, not a JS template
     'case "${1-}" in',
     `  ${words.join('|')})`,
     `    exec ${q(opts.realDocker)} "$@" ;;`,
