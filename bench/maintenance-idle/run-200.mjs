@@ -104,13 +104,19 @@ try {
     DS01_GPU_BIN: gpuBin,
   };
 
+  // CPU time (user+sys of ds01-idle and its nvidia-smi/ds01-gpu children) from
+  // /usr/bin/time: unlike wall time, it does not depend on how busy the machine is.
   const idleRun = async (label) => {
     const t = process.hrtime.bigint();
-    const { stdout } = await run(process.execPath, [bin, '--json'], { env, maxBuffer: 64 * 1024 * 1024 });
+    const { stdout, stderr } = await run('/usr/bin/time', ['-f', 'CPU %U %S', process.execPath, bin, '--json'], {
+      env,
+      maxBuffer: 64 * 1024 * 1024,
+    });
     const wall = Number(process.hrtime.bigint() - t) / 1e6;
     const report = JSON.parse(stdout);
     if (report.counts.considered !== N) throw new Error(`${label}: considered ${report.counts.considered}, expected ${N}`);
-    return { wall, inside: report.duration_ms };
+    const cpu = /CPU ([\d.]+) ([\d.]+)/.exec(stderr);
+    return { wall, inside: report.duration_ms, cpu: cpu ? (Number(cpu[1]) + Number(cpu[2])) * 1000 : Number.NaN };
   };
   const first = await idleRun('first run');
   const second = await idleRun('second run');
@@ -135,8 +141,10 @@ try {
 
   const load = os.loadavg()[0].toFixed(1);
   console.log(`containers: ${N} running, GPU-holding (cpus: ${os.cpus().length}, load average at the end: ${load})`);
-  console.log(`ds01-idle first run:  ${(first.wall / 1000).toFixed(2)} s wall (${(first.inside / 1000).toFixed(2)} s inside the run)`);
-  console.log(`ds01-idle second run: ${(second.wall / 1000).toFixed(2)} s wall (${(second.inside / 1000).toFixed(2)} s inside the run)`);
+  const fmt = (r) =>
+    `${(r.wall / 1000).toFixed(2)} s wall, ${(r.inside / 1000).toFixed(2)} s inside the run, ${(r.cpu / 1000).toFixed(2)} s CPU`;
+  console.log(`ds01-idle first run:  ${fmt(first)}`);
+  console.log(`ds01-idle second run: ${fmt(second)}`);
   console.log(
     `original approach:    ${(perContainer / 1000).toFixed(2)} s per container, x${N} = ${(original / 1000).toFixed(0)} s (extrapolated from ${SAMPLE})`,
   );

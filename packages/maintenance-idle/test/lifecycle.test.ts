@@ -67,7 +67,7 @@ describeDocker('ds01-idle: containers that change between runs, --dry-run, one r
         for (const [k, v] of Object.entries(c)) if (row(s.at(-1)?.run as RunResult, v.name)?.outcome === 'warned_final') finals.add(k);
         return finals.size === 4;
       },
-      60_000,
+      120_000,
       500,
     );
     const last = steps.at(-1)?.run as RunResult;
@@ -95,7 +95,7 @@ describeDocker('ds01-idle: containers that change between runs, --dry-run, one r
 
     // Two runs at once: one works, the other steps aside or finds nothing left to do.
     together = await Promise.all([runIdle(site, filter), runIdle(site, filter)]);
-  }, 150_000);
+  }, 240_000);
 
   it('--dry-run says what it would do and changes nothing (container, state file, notices, events)', () => {
     expect(dry.exitCode, dry.stderr).toBe(0);

@@ -78,7 +78,7 @@ describeDocker('ds01-idle: keep-alive, start-up grace, exemptions, high demand',
         site,
         c,
         (s) => !(s.at(-1)?.running.ka || s.at(-1)?.running.grace),
-        110_000,
+        180_000,
         1000,
         async (s) => {
           // After the baseline, alice touches /workspace/.keep-alive in her container.
@@ -89,9 +89,9 @@ describeDocker('ds01-idle: keep-alive, start-up grace, exemptions, high demand',
           }
         },
       ),
-      runUntil(hdSite, hd, (s) => !s.at(-1)?.running.hd, 110_000),
+      runUntil(hdSite, hd, (s) => !s.at(-1)?.running.hd, 180_000),
     ]);
-  }, 150_000);
+  }, 240_000);
 
   it('runs cleanly and stops the containers it should', () => {
     for (const s of [...steps, ...hdSteps]) expect(s.run.exitCode, s.run.stderr).toBe(0);

@@ -4,8 +4,10 @@ import { ConfigError, loadSiteConfig, type SiteConfig } from '@ds01/events-core/
 import { withJobLock } from '@ds01/events-core/jobs';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { describeReport, JOB, runIdle } from '../run-idle.js';
 
+// The job's modules (Docker client, samplers) load only when a run happens, so
+// --help and usage errors answer at once.
+const JOB = 'ds01-idle';
 const EXIT_FAILED = 1;
 const EXIT_USAGE = 2;
 const EXIT_CANNOT_RUN = 3;
@@ -72,6 +74,7 @@ async function main(): Promise<number> {
     throw err;
   }
 
+  const { describeReport, runIdle } = await import('../run-idle.js');
   const log = (line: string) => process.stdout.write(`[${stamp()}] ${JOB}: ${line}\n`);
   const run = () =>
     runIdle(
