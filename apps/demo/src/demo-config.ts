@@ -17,8 +17,10 @@ export const DEMO_TIMES = {
   warningLeadS: 2,
   /** How often the demo runs the idle and runtime jobs (cron does every 5 minutes). */
   jobIntervalMs: 2000,
-  /** Give up waiting for the stops after this long. */
-  jobDeadlineMs: 75_000,
+  /** Give up waiting for the stops after this many job runs (once the limits have passed). */
+  maxJobRounds: 25,
+  /** Give up waiting for cleanup to free the GPUs after this many runs. */
+  maxCleanupRuns: 6,
 } as const;
 
 export const DEMO_CONFIG = `# ds01 demo site: two groups, limits in seconds so the demo fits in two minutes.

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { execa, type ResultPromise } from 'execa';
 import { DEMO_USERS } from './demo-config.js';
@@ -7,7 +8,7 @@ import type { Narrator } from './narrate.js';
 import { readEventsFrom } from './read-log.js';
 import { runScenario, type ScenarioResult } from './scenario.js';
 import { prepareSite } from './site.js';
-import { findRealDocker, missingTools, runTool, toolPath } from './tools.js';
+import { findRealDocker, interruptTools, missingTools, runTool, toolPath } from './tools.js';
 
 export interface DemoOptions {
   /** Use this directory for the site and keep it afterwards (tests inspect it). */
@@ -71,7 +72,47 @@ export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
   let watcher: ResultPromise | undefined;
   const site = prepareSite({ ...(opts.dir ? { dir: opts.dir } : {}), dockerHost: docker.dockerHost, realDocker });
   report.dir = site.dir;
-  let prefix: string | undefined;
+  // Every container the demo makes is named with this prefix, so teardown finds them whatever happened.
+  const prefix = `ds01demo-${crypto.randomBytes(2).toString('hex')}-`;
+  let tornDown: Promise<void> | undefined;
+  /** One teardown step; a failure is reported and the next step still runs. */
+  const step = async (what: string, fn: () => unknown) => {
+    try {
+      await fn();
+    } catch (err) {
+      opts.log(`teardown: ${what}: ${(err as Error).message}`);
+    }
+  };
+  const teardown = () =>
+    (tornDown ??= (async () => {
+      await step('stopping the watcher', async () => {
+        if (!watcher) return;
+        watcher.kill('SIGTERM');
+        await Promise.race([watcher, new Promise((r) => setTimeout(r, 5000))]);
+        watcher.kill('SIGKILL');
+      });
+      // Nothing keeps running: every demo container goes, whatever state it is in.
+      await step('removing the demo containers', async () => {
+        const filters = encodeURIComponent(JSON.stringify({ name: [prefix] }));
+        const list = await docker.request('GET', `/containers/json?all=1&filters=${filters}`);
+        for (const c of (list.json as { Id: string }[] | null) ?? []) await docker.request('DELETE', `/containers/${c.Id}?force=1&v=1`);
+      });
+      if (docker.importedImage)
+        await step('removing the demo image', () => docker.request('DELETE', `/images/${encodeURIComponent(docker.image)}`));
+      await step('stopping Docker', () => docker.stop());
+      await step('removing the demo users', () => users?.remove());
+      if (!opts.dir) await step(`removing ${site.dir}`, () => fs.rmSync(site.dir, { recursive: true, force: true, maxRetries: 5 }));
+    })());
+  // Ctrl-C mid-story still leaves nothing behind.
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (tornDown) return;
+    n.progress(`${signal}: removing the demo's containers, users and files…`);
+    interruptTools();
+    void teardown().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
+  // `on`, not `once`: execa's signal-exit re-raises a signal that no other listener is left to handle.
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     users = ensureDemoUsers(DEMO_USERS, opts.log);
     if (!missing.includes('ds01-docker-watch')) {
@@ -90,8 +131,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
     n.say('GPUs (stand-in nvidia-smi): three whole A100 80GB, and one A100 split into MIG slices 3g.40gb, 2g.20gb, 1g.10gb, 1g.10gb');
     n.say('groups: students alice, carol (MIG slices only, 0.5 GPU-eq, idle limit) · researchers bob (whole GPU, 1 GPU-eq, runtime limit)');
 
-    const scenario = await runScenario(site, docker, n, missing);
-    prefix = scenario.prefix;
+    const scenario = await runScenario(site, docker, n, missing, prefix);
     report.scenario = scenario;
 
     n.section('5. What happened, from the event log (ds01-events)');
@@ -108,22 +148,9 @@ export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
     report.message = (err as Error).stack ?? String(err);
   } finally {
     report.eventTypes = readEventsFrom(site.eventsFile).events.map((e) => e.event_type);
-    if (watcher) {
-      watcher.kill('SIGTERM');
-      await Promise.race([watcher, new Promise((r) => setTimeout(r, 5000))]);
-      watcher.kill('SIGKILL');
-    }
-    if (prefix) {
-      // Nothing keeps running: every demo container goes, whatever state it is in.
-      const filters = encodeURIComponent(JSON.stringify({ name: [prefix] }));
-      const list = await docker.request('GET', `/containers/json?all=1&filters=${filters}`).catch(() => null);
-      for (const c of (list?.json as { Id: string }[] | null) ?? [])
-        await docker.request('DELETE', `/containers/${c.Id}?force=1&v=1`).catch(() => {});
-    }
-    if (docker.importedImage) await docker.request('DELETE', `/images/${encodeURIComponent(docker.image)}`).catch(() => {});
-    await docker.stop();
-    users?.remove();
-    if (!opts.dir) fs.rmSync(site.dir, { recursive: true, force: true });
+    await teardown();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     report.seconds = Math.round((Date.now() - started) / 100) / 10;
   }
   return report;

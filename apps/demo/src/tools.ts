@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { execa } from 'execa';
+import { execa, type ResultPromise } from 'execa';
 
 /** The checkout the demo runs from (apps/demo/dist or src → three levels up). */
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -32,14 +32,32 @@ export interface ToolRun {
   stderr: string;
 }
 
-export async function runTool(tool: ToolName, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<ToolRun> {
-  const res = await execa(process.execPath, [toolPath(tool), ...args], {
+const running = new Set<ResultPromise>();
+let interrupted = false;
+
+/** Ctrl-C: kills the tools running now and makes any later run fail at once, so teardown has the stage to itself. */
+export function interruptTools(): void {
+  interrupted = true;
+  for (const child of running) child.kill('SIGKILL');
+}
+
+export async function runTool(tool: ToolName, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 120_000): Promise<ToolRun> {
+  if (interrupted) throw new Error('interrupted');
+  const child = execa(process.execPath, [toolPath(tool), ...args], {
     env,
     extendEnv: false,
     reject: false,
     timeout: timeoutMs,
     stdin: 'ignore',
   });
+  running.add(child);
+  let res: Awaited<typeof child>;
+  try {
+    res = await child;
+  } finally {
+    running.delete(child);
+  }
+  if (interrupted) throw new Error('interrupted');
   return { tool, args, exitCode: res.exitCode ?? 1, stdout: String(res.stdout ?? ''), stderr: String(res.stderr ?? '') };
 }
 
