@@ -185,7 +185,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         const cmd: Parameters<typeof runLog>[0] = { type: String(args.type), pairs: (args.pairs ?? []).map(String) };
         if (typeof args.user === 'string') cmd.user = args.user;
         if (typeof args.source === 'string') cmd.source = args.source;
-        runLog(cmd);
+        runLog(cmd, io.env);
       },
     )
     .example(EXAMPLES)

@@ -1,4 +1,4 @@
-import { EVENT_TYPE_PATTERN, isCatalogued, logUncataloguedEvent, validateDetails } from '@ds01/events-core';
+import { EVENT_TYPE_PATTERN, eventsFilePath, isCatalogued, logUncataloguedEvent, validateDetails } from '@ds01/events-core';
 
 /** A usage problem in `ds01-events log` arguments (exit 2). */
 export class LogUsageError extends Error {
@@ -43,7 +43,7 @@ export interface LogCommand {
  * error otherwise). Writing itself is best-effort: events-core warns on
  * stderr and the command still succeeds, so a script never fails on logging.
  */
-export function runLog(cmd: LogCommand): { written: boolean } {
+export function runLog(cmd: LogCommand, env: NodeJS.ProcessEnv = process.env): { written: boolean } {
   if (!new RegExp(EVENT_TYPE_PATTERN).test(cmd.type)) {
     throw new LogUsageError(`event type "${cmd.type}" must look like category.action (lowercase, e.g. site.disk_swap)`);
   }
@@ -53,6 +53,7 @@ export function runLog(cmd: LogCommand): { written: boolean } {
     if (!r.valid) throw new LogUsageError(`${cmd.type}: ${r.errors.join('; ')} (see: ds01-events types)`);
   }
   const written = logUncataloguedEvent(cmd.type, {
+    file: eventsFilePath(env),
     user: cmd.user ?? null,
     source: cmd.source ?? 'ds01-events',
     ...(Object.keys(details).length > 0 ? { details } : {}),

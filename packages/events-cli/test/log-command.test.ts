@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseDetailPairs } from '../src/log-command.js';
-import { jqLines, run, tempDir } from './helpers/fixtures.js';
+import { cli, jqLines, run, tempDir } from './helpers/fixtures.js';
 
 function userIds(name: string): { uid: number; gid: number } {
   const line = fs
@@ -89,12 +89,12 @@ describe('ds01-events log', () => {
       [['log', 'gpu.reject', 'reason=X', 'requested=1'], 'gpu.reject: details/requested must be integer'],
       [['log'], 'Not enough non-option arguments'],
     ] as const) {
-      const r = await run([...args], file);
+      const r = await cli([...args], file);
       expect(r.exitCode, args.join(' ')).toBe(2);
       expect(r.stderr).toContain(message);
     }
     expect(fs.existsSync(file)).toBe(false);
-    const ok = await run(['log', 'gpu.reject', 'reason=X', 'requested:=1'], file);
+    const ok = await cli(['log', 'gpu.reject', 'reason=X', 'requested:=1'], file);
     expect(ok.exitCode).toBe(0);
     expect(fs.readFileSync(file, 'utf8')).toContain('"requested":1');
   });
