@@ -119,6 +119,8 @@ describeDocker('transparency through the wrapper', () => {
       {
         buffer: true,
         stdout: 'pipe',
+        // execa would follow up with SIGKILL after 5 s; the whole chain may take longer on a loaded machine.
+        forceKillAfterDelay: false,
       },
     );
     const proc = child as unknown as { stdout: NodeJS.ReadableStream; kill: (s: string) => void };
