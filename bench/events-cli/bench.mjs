@@ -18,7 +18,9 @@ const bin = path.join(root, 'packages/events-cli/dist/bin/ds01-events.js');
 const timeBin = fs.existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
 
 fs.mkdirSync(dir, { recursive: true });
-if (!fs.existsSync(log)) {
+// The log ends at the time it was generated: an older one has nothing in the last hour, so --since 1h would measure nothing.
+const stale = fs.existsSync(log) && Date.now() - fs.statSync(log).mtimeMs > 20 * 60_000;
+if (!fs.existsSync(log) || stale) {
   const g = spawnSync(process.execPath, [path.join(root, 'bench/events-cli/generate.mjs'), log, String(count), '30'], { stdio: 'inherit' });
   if (g.status !== 0) process.exit(1);
 }
