@@ -235,3 +235,22 @@ describe('lifecycle exemptions', () => {
     expect(loadExemptions(tempDir()).entries).toEqual([]);
   });
 });
+
+describe('the build-time validator', () => {
+  it('reports exactly what the schema compiled at run time reports', async () => {
+    const { file } = site(SITE.replace('max_cpus: 32', 'max_cpus: lots').replace('allow_full_gpu: true', 'allow_full_gpu: 3'));
+    const fromSource = problemsOf(() => loadSiteConfig(file));
+    const generated = path.resolve(import.meta.dirname, '../dist/config/site-config-validator.cjs');
+    expect(fs.existsSync(generated)).toBe(true);
+    const built = await import(path.resolve(import.meta.dirname, '../dist/config/index.js'));
+    let builtMessage = '';
+    try {
+      built.loadSiteConfig(file);
+    } catch (err) {
+      expect((err as Error).name).toBe('ConfigError');
+      builtMessage = (err as Error).message;
+    }
+    expect(builtMessage.split('\n')).toEqual(fromSource);
+    expect(fromSource).toHaveLength(2);
+  });
+});

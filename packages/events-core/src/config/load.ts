@@ -1,6 +1,7 @@
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
+import type { Ajv2020, ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import { isMap, isScalar, LineCounter, type Node, parseDocument } from 'yaml';
 import { configFilePath } from '../paths.js';
 import { durationInUnit } from './durations.js';
@@ -60,10 +61,24 @@ const ALIASES: Record<string, string[]> = {
   max_cpus: ['cpus'],
 };
 
-let ajv: Ajv2020 | undefined;
-function validator() {
-  ajv ??= new Ajv2020({ allErrors: true, strict: false });
-  return ajv.getSchema(siteConfigSchema.$id) ?? ajv.compile(siteConfigSchema);
+type Validator = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
+let compiled: Validator | undefined;
+
+/**
+ * The site-config validator: the standalone one generated at build time when
+ * it is there (dist), else compiled from the schema with ajv (tests on src).
+ */
+function validator(): Validator {
+  if (compiled) return compiled;
+  const require = createRequire(import.meta.url);
+  try {
+    const generated = require('./site-config-validator.cjs') as { default?: Validator } & Validator;
+    compiled = generated.default ?? generated;
+  } catch {
+    const { Ajv2020: AjvClass } = require('ajv/dist/2020.js') as { Ajv2020: new (o: object) => Ajv2020 };
+    compiled = new AjvClass({ allErrors: true, strict: false }).compile(siteConfigSchema) as ValidateFunction;
+  }
+  return compiled;
 }
 
 interface ParsedYaml {
