@@ -207,3 +207,13 @@ describe.runIf(isRoot)('concurrent writers', () => {
     expect([...perTag.values()]).toEqual(Array(8).fill(5000));
   }, 120_000);
 });
+
+describe('logEvent and the caller’s objects', () => {
+  it('never changes the details object it was given, even when it shrinks the event', () => {
+    const file = path.join(tempDir(), 'events.jsonl');
+    const details = { cmdline: 'x'.repeat(6000), pid: 1 };
+    expect(logUncataloguedEvent('test.big', { file, details })).toBe(true);
+    expect(details.cmdline).toHaveLength(6000);
+    closeEventLogs();
+  });
+});

@@ -1,3 +1,5 @@
+// The config file's path (DS01_CONFIG or the default), for tools that load only this subpath.
+export { configFilePath } from '../paths.js';
 export { durationInUnit, hoursToMs, minutesToMs, secondsToMs } from './durations.js';
 export { checkExemption, type Exemption, type ExemptionDecision, type ExemptionList, loadExemptions, parseExpiry } from './exemptions.js';
 export { ConfigError, type ConfigProblem, formatProblem, type LimitBlock, loadSiteConfig, type SiteConfig } from './load.js';
@@ -15,5 +17,3 @@ export {
   resolveUserLimits,
 } from './resolve.js';
 export { limitBlockProperties, policiesSchema, siteConfigSchema } from './schema.js';
-// The config file's path (DS01_CONFIG or the default), for tools that load only this subpath.
-export { configFilePath } from '../paths.js';

@@ -33,7 +33,7 @@ const open = new Map<string, OpenLog>();
  * kept open, but re-opened whenever the path no longer names the same file
  * (rename rotation, deletion), so writers follow the log by path.
  */
-export function appendLine(file: string, data: Buffer): void {
+export function appendLine(file: string, data: string): void {
   let entry = open.get(file);
   const now = Date.now();
   if (entry && now - entry.checkedAt >= REOPEN_CHECK_MS) {
@@ -54,10 +54,11 @@ export function appendLine(file: string, data: Buffer): void {
     entry = openForAppend(file);
     open.set(file, entry);
   }
-  const written = fs.writeSync(entry.fd, data);
-  if (written !== data.length) {
+  const buffer = Buffer.from(data);
+  const written = fs.writeSync(entry.fd, buffer);
+  if (written !== buffer.length) {
     // A short write (disk full) leaves a torn line; readers skip it and we report failure.
-    throw Object.assign(new Error(`short write (${written} of ${data.length} bytes)`), { code: 'ENOSPC' });
+    throw Object.assign(new Error(`short write (${written} of ${buffer.length} bytes)`), { code: 'ENOSPC' });
   }
 }
 

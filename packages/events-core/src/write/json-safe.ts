@@ -9,7 +9,24 @@
 const MAX_DEPTH = 32;
 
 export function toJsonSafe(value: unknown): unknown {
+  if (isPlainFlat(value)) return value;
   return convert(value, new Set<object>(), 0);
+}
+
+/**
+ * The common case, a flat object of strings, finite numbers, booleans and
+ * nulls, is already valid JSON: it is used as it is instead of copied.
+ */
+function isPlainFlat(value: unknown): boolean {
+  if (!value || typeof value !== 'object' || Object.getPrototypeOf(value) !== Object.prototype) return false;
+  for (const key in value) {
+    const v = (value as Record<string, unknown>)[key];
+    const t = typeof v;
+    if (t === 'string' || t === 'boolean' || v === null) continue;
+    if (t === 'number' && Number.isFinite(v)) continue;
+    return false;
+  }
+  return true;
 }
 
 function convert(value: unknown, ancestors: Set<object>, depth: number): unknown {

@@ -59,7 +59,7 @@ function writeEvent(type: string, options: LogOptions<Record<string, unknown>>):
       return false;
     }
     const file = options.file ?? eventsFilePath();
-    appendLine(file, Buffer.from(`${line}\n`));
+    appendLine(file, `${line}\n`);
     return true;
   } catch (err) {
     const e = err as NodeJS.ErrnoException;

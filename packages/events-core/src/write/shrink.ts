@@ -11,10 +11,14 @@ const MIN_KEEP = 16;
  */
 export function serialiseWithinLimit(event: Ds01Event): string | null {
   let line = JSON.stringify(event);
+  // A UTF-16 unit never takes more than 3 bytes in UTF-8: short lines need no count.
+  if (line.length * 3 <= MAX_LINE_BYTES) return line;
   let bytes = Buffer.byteLength(line);
   if (bytes <= MAX_LINE_BYTES) return line;
 
   const originalBytes = bytes;
+  // Details may be the caller's own object (flat ones are not copied): cut a copy.
+  if (event.details) event.details = JSON.parse(line).details;
   const cut: string[] = [];
   event.truncated = { original_bytes: originalBytes, fields: cut };
 
