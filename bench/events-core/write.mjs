@@ -35,6 +35,9 @@ function countLines(file) {
 async function inProcess() {
   const file = path.join(dir, 'inproc.jsonl');
   const { logEvent, closeEventLogs } = await import(core);
+  // Steady state: let the JIT settle on a separate file first, as a long-running writer would.
+  const warm = path.join(dir, 'warm.jsonl');
+  for (let i = 0; i < 20_000; i++) logEvent('container.start', { user: 'alice', source: 'bench', file: warm, details });
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < N; i++) logEvent('container.start', { user: 'alice', source: 'bench', file, details });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
