@@ -12,7 +12,9 @@ export const TEST_ADMIN_GROUP = 'ds01-admin';
 
 function has(db, name) {
   try {
-    return readFileSync(`/etc/${db}`, 'utf8').split('\n').some((l) => l.split(':')[0] === name);
+    return readFileSync(`/etc/${db}`, 'utf8')
+      .split('\n')
+      .some((l) => l.split(':')[0] === name);
   } catch {
     return false;
   }
