@@ -130,11 +130,15 @@ describeDocker('ds01-docker-watch resuming', () => {
     );
     // Which reason depends on what this daemon still holds: all it has is newer than the anchor.
     const held = await dockerApi('GET', `/events?since=${Number(lastSeen / 1_000_000_000n)}&until=${Math.floor(Date.now() / 1000)}`);
-    const reason = held.text.split('\n').filter(Boolean).length >= 256 ? 'docker_history_exceeded' : 'docker_restarted';
+    // Other test files share the daemon and keep adding events, so its history can only fill up between
+    // this probe and the watcher's own check: full now means full then; not full now allows either.
+    const full = held.text.split('\n').filter(Boolean).length >= 256;
+    const reasons = full ? ['docker_history_exceeded'] : ['docker_restarted', 'docker_history_exceeded'];
     const w = await startWatcher(box);
     const gaps = readLogged(box.eventsFile).filter((e) => e.event_type === 'monitor.gap');
     expect(gaps).toHaveLength(1);
-    expect(gaps[0]?.details).toMatchObject({ from: new Date(Number(lastSeen / 1_000_000n)).toISOString(), reason });
+    expect(gaps[0]?.details).toMatchObject({ from: new Date(Number(lastSeen / 1_000_000n)).toISOString() });
+    expect(reasons).toContain(gaps[0]?.details?.reason);
     expect(Date.parse(gaps[0]?.details?.to as string)).toBeGreaterThan(Number(lastSeen / 1_000_000n));
     expect(await stopWatcher(w)).toBe(0);
     const again = await startWatcher(box);
