@@ -1,5 +1,5 @@
+import { type ContainerInspect, type ContainerSummary, Engine } from '@ds01/events-core/engine';
 import { type ContainerFacts, factsFromInspect } from '@ds01/events-core/labels';
-import { type ContainerInspect, type ContainerSummary, Engine } from './engine-api.js';
 
 export type DockerClient = Engine;
 

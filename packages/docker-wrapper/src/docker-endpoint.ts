@@ -1,11 +1,10 @@
+import { dockerHostOf, engineTarget } from '@ds01/events-core/engine';
 import type { ParsedCommand } from './parse-args.js';
 
-export const DEFAULT_DOCKER_HOST = 'unix:///var/run/docker.sock';
+export { DEFAULT_DOCKER_HOST } from '@ds01/events-core/engine';
 
 /** The daemon the real client would talk to without -H/--context: DOCKER_HOST or the default socket. */
-export function envEndpoint(env: NodeJS.ProcessEnv): string {
-  return env.DOCKER_HOST?.trim() || DEFAULT_DOCKER_HOST;
-}
+export const envEndpoint = (env: NodeJS.ProcessEnv): string => dockerHostOf(env);
 
 /** `-H`/`--host` values given before the verb. */
 export function hostFlags(parsed: ParsedCommand): string[] {
@@ -24,9 +23,4 @@ export function sameEndpoint(a: string, b: string): boolean {
 }
 
 /** dockerode connection options for an endpoint (unix socket or plain tcp). */
-export function dockerodeOptions(endpoint: string): { socketPath: string } | { host: string; port: number; protocol: 'http' } {
-  if (endpoint.startsWith('unix://')) return { socketPath: endpoint.slice('unix://'.length) };
-  if (endpoint.startsWith('/')) return { socketPath: endpoint };
-  const url = new URL(endpoint.replace(/^tcp:/, 'http:'));
-  return { host: url.hostname, port: Number(url.port || 2375), protocol: 'http' };
-}
+export const dockerodeOptions = engineTarget;

@@ -1,22 +1,27 @@
 import http from 'node:http';
-import { dockerodeOptions } from './docker-endpoint.js';
+import { dockerHostOf, type EngineTarget, engineTarget } from './endpoint.js';
 
 export interface ContainerSummary {
   Id: string;
   Names?: string[];
+  Image?: string;
   Labels?: Record<string, string> | null;
   State?: string;
+  Status?: string;
+  Created?: number;
+  HostConfig?: { NetworkMode?: string } | null;
 }
 
 export interface ContainerInspect {
   Id: string;
   Name?: string;
-  Config?: { Labels?: Record<string, string> | null; Env?: string[] | null } | null;
+  Image?: string;
+  Config?: { Labels?: Record<string, string> | null; Env?: string[] | null; Image?: string } | null;
   HostConfig?: {
     DeviceRequests?: { Driver?: string; Count?: number; DeviceIDs?: string[] | null; Capabilities?: string[][] | null }[] | null;
     Runtime?: string;
   } | null;
-  State?: { Running?: boolean };
+  State?: { Status?: string; Running?: boolean; StartedAt?: string; FinishedAt?: string };
 }
 
 export class EngineError extends Error {
@@ -30,14 +35,15 @@ export class EngineError extends Error {
 }
 
 /**
- * The few Docker Engine API calls the wrapper makes, over node:http. The
- * wrapper runs on every `docker` command, and loading dockerode (with its
- * gRPC and SSH stacks) costs several times a bare Node start (see README).
+ * The few Docker Engine API calls the hot paths make (the wrapper on every
+ * `docker` command, the allocator on every allocation), over node:http.
+ * Loading dockerode, with its gRPC and SSH stacks, costs several times a bare
+ * Node start; the long-running services keep using dockerode.
  */
 export class Engine {
-  private readonly target: ReturnType<typeof dockerodeOptions>;
-  constructor(endpoint: string) {
-    this.target = dockerodeOptions(endpoint);
+  private readonly target: EngineTarget;
+  constructor(endpoint: string = dockerHostOf()) {
+    this.target = engineTarget(endpoint);
   }
 
   private open(method: string, path: string, body?: unknown): Promise<http.IncomingMessage> {
@@ -84,7 +90,7 @@ export class Engine {
     throw new EngineError(`inspect ${ref}: ${r.status} ${r.json?.message ?? ''}`, r.status);
   }
 
-  async listContainers(opts: { all?: boolean; filters?: Record<string, string[]> }): Promise<ContainerSummary[]> {
+  async listContainers(opts: { all?: boolean; filters?: Record<string, string[]> } = {}): Promise<ContainerSummary[]> {
     const q = new URLSearchParams();
     if (opts.all) q.set('all', '1');
     if (opts.filters) q.set('filters', JSON.stringify(opts.filters));
