@@ -1,7 +1,8 @@
 import type * as EventsCore from '@ds01/events-core';
 
 type LogEvent = typeof EventsCore.logEvent;
-const pending: Promise<unknown>[] = [];
+// Settled writes leave the set, so a long-running user (the Engine API proxy) does not accumulate them.
+const pending = new Set<Promise<unknown>>();
 let loaded: Promise<typeof EventsCore> | undefined;
 
 /**
@@ -11,12 +12,14 @@ let loaded: Promise<typeof EventsCore> | undefined;
  */
 export const logEvent = ((type: string, options: unknown) => {
   loaded ??= import('@ds01/events-core');
-  pending.push(loaded.then((m) => (m.logEvent as (t: string, o: unknown) => boolean)(type, options)).catch(() => false));
+  const write = loaded.then((m) => (m.logEvent as (t: string, o: unknown) => boolean)(type, options)).catch(() => false);
+  pending.add(write);
+  void write.finally(() => pending.delete(write));
   return true;
 }) as LogEvent;
 
 /** Waits for every event to be written and closes the log. */
 export async function flushEvents(): Promise<void> {
-  await Promise.all(pending);
+  await Promise.all([...pending]);
   if (loaded) await (await loaded).closeEventLogs();
 }

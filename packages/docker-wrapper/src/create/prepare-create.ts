@@ -4,6 +4,15 @@ import type { WrapperContext } from '../context.js';
 import { Denial } from '../deny.js';
 import { type DockerClient, listOwned } from '../docker-api.js';
 import { boolOption, optionValues, type ParsedCommand, type ParsedOption } from '../parse-args.js';
+import {
+  detectType,
+  GPU_ENV_NAMES,
+  GPU_RUNTIME,
+  gpuContainerName,
+  HOST_NS_FLAGS,
+  JOIN_FLAGS,
+  UNSAFE_SECURITY_OPTS,
+} from '../rules/create-policy.js';
 import { deniedHostPath, parseMountFlag, volumeFlagSource } from './bind-mounts.js';
 import { gpuCount } from './gpu-request.js';
 import { applyLimits, containerLimitsOf } from './limits.js';
@@ -31,29 +40,12 @@ export interface CreatePlan {
   tail: string[];
 }
 
-export const GPU_ENV_NAMES = ['NVIDIA_VISIBLE_DEVICES', 'CUDA_VISIBLE_DEVICES', 'NVIDIA_MIG_CONFIG_DEVICES', 'NVIDIA_MIG_MONITOR_DEVICES'];
-const HOST_NS_FLAGS = ['--pid', '--ipc', '--userns', '--uts', '--cgroupns', '--network', '--net'];
-const JOIN_FLAGS = ['--pid', '--ipc', '--network', '--net'];
-const UNSAFE_SECURITY_OPTS = /^(seccomp|apparmor|label|systempaths)[=:]/i;
+export { GPU_ENV_NAMES };
 
 const keyOf = (kv: string) => {
   const eq = kv.indexOf('=');
   return eq < 0 ? kv : kv.slice(0, eq);
 };
-
-function detectType(labelKeys: string[]): string {
-  if (labelKeys.some((k) => k.startsWith('devcontainer.'))) return 'devcontainer';
-  if (labelKeys.some((k) => k.startsWith('com.docker.compose.'))) return 'compose';
-  return 'docker';
-}
-
-function containerNameFor(owner: string): string {
-  const stamp = Date.now().toString(36);
-  const rand = Math.floor(Math.random() * 36 ** 4)
-    .toString(36)
-    .padStart(4, '0');
-  return `${owner.replace(/[^a-zA-Z0-9_.-]/g, '_')}-gpu-${stamp}${rand}`;
-}
 
 /** Inspects and rewrites a run/create command line; throws a Denial for anything a rule refuses. */
 export async function prepareCreate(ctx: WrapperContext, parsed: ParsedCommand, docker: DockerClient, cwd: string): Promise<CreatePlan> {
@@ -116,7 +108,7 @@ export async function prepareCreate(ctx: WrapperContext, parsed: ParsedCommand, 
       );
   }
   if (denies('runtime')) {
-    const rt = optionValues(options, '--runtime').find((r) => /nvidia/i.test(r));
+    const rt = optionValues(options, '--runtime').find((r) => GPU_RUNTIME.test(r));
     if (rt) throw new Denial('runtime', `--runtime ${rt} gives GPUs without allocation`, 'Ask for GPUs with --gpus N.');
   }
   if (denies('security-opt')) {
@@ -169,7 +161,7 @@ export async function prepareCreate(ctx: WrapperContext, parsed: ParsedCommand, 
   let name = optionValues(options, '--name').pop();
   let nameGenerated = false;
   if (count > 0 && !name) {
-    name = containerNameFor(owner);
+    name = gpuContainerName(owner);
     nameGenerated = true;
   }
 
