@@ -1,4 +1,4 @@
-import { eventCatalogue } from '@ds01/events-core';
+import { eventCatalogue } from '@ds01/events-core/catalogue';
 
 export interface TypeField {
   name: string;

@@ -1,4 +1,5 @@
-import { EVENT_TYPE_PATTERN, eventsFilePath, isCatalogued, logUncataloguedEvent, validateDetails } from '@ds01/events-core';
+import { EVENT_TYPE_PATTERN, eventsFilePath, logUncataloguedEvent } from '@ds01/events-core';
+import { isCatalogued, validateDetails } from '@ds01/events-core/catalogue';
 
 /** A usage problem in `ds01-events log` arguments (exit 2). */
 export class LogUsageError extends Error {

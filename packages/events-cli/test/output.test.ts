@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { eventCatalogue } from '@ds01/events-core';
+import { eventCatalogue } from '@ds01/events-core/catalogue';
 import { describe, expect, it } from 'vitest';
 import { displayWidth } from '../src/output/table.js';
 import { cli, jqLines, tempDir, v1, v2, writeLog } from './helpers/fixtures.js';

@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest';
-import { closeEventLogs, logEvent, logUncataloguedEvent, MAX_LINE_BYTES, REOPEN_CHECK_MS, validateEvent } from '../src/index.js';
+import { validateEvent } from '../src/catalogue.js';
+import { closeEventLogs, logEvent, logUncataloguedEvent, MAX_LINE_BYTES, REOPEN_CHECK_MS } from '../src/index.js';
 import { helper, isRoot, tempDir, userIds } from './helpers/tmp.js';
 
 const run = promisify(execFile);

@@ -72,7 +72,8 @@ function validator(): Validator {
   if (compiled) return compiled;
   const require = createRequire(import.meta.url);
   try {
-    const generated = require('./site-config-validator.cjs') as { default?: Validator } & Validator;
+    // By package name, not by relative path, so that a bundled bin finds it too.
+    const generated = require('@ds01/events-core/generated/site-config-validator') as { default?: Validator } & Validator;
     compiled = generated.default ?? generated;
   } catch {
     const { Ajv2020: AjvClass } = require('ajv/dist/2020.js') as { Ajv2020: new (o: object) => Ajv2020 };
