@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+// Build step for the bins on hot paths (run by a package's `build` after tsc,
+// from the package folder): bundles each `bin` of package.json, in place, into
+// one ES module with its dependencies. A ds01 command is a fresh Node process
+// each time (the wrapper on every `docker`, the allocator on every GPU
+// request), and resolving and linking a few hundred small modules cost more
+// than the command's work. The library entries (`exports`) stay unbundled.
+import fs from 'node:fs';
+import path from 'node:path';
+import { build } from 'esbuild';
+
+const pkg = JSON.parse(fs.readFileSync('package.json', 'utf8'));
+const only = process.argv.slice(2);
+const bins = Object.entries(pkg.bin ?? {}).filter(([name]) => only.length === 0 || only.includes(name));
+if (bins.length === 0) {
+  console.error(`bundle-bins: no bin to bundle in ${pkg.name}${only.length ? ` named ${only.join(', ')}` : ''}`);
+  process.exit(2);
+}
+
+for (const [name, file] of bins) {
+  const result = await build({
+    entryPoints: [file],
+    outfile: file,
+    allowOverwrite: true,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    // Bundled CommonJS dependencies call require(); give them the real one.
+    banner: { js: "import { createRequire as __ds01Require } from 'node:module';\nconst require = __ds01Require(import.meta.url);" },
+    // Native add-ons cannot be bundled; nothing on these paths loads one, and a
+    // missing optional one is what the package expects anyway.
+    external: ['*.node', 'cpu-features'],
+    logLevel: 'warning',
+    metafile: false,
+  });
+  if (result.errors.length) process.exit(1);
+  fs.rmSync(`${file}.map`, { force: true });
+  fs.chmodSync(file, 0o755);
+  console.log(`bundle-bins: ${name} -> ${path.normalize(file)}`);
+}
