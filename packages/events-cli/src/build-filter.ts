@@ -38,6 +38,8 @@ export interface EventFilter {
   unfiltered: boolean;
   /** True when the test reads only timestamp, type, user and source (the fields written before `details`). */
   envelopeOnly: boolean;
+  /** What it was built from: a worker thread rebuilds the filter from it (functions do not cross). */
+  spec: FilterSpec;
 }
 
 /** Text a writer stores byte-for-byte inside a JSON string (no escapes, no non-ASCII). */
@@ -154,7 +156,7 @@ export function buildFilter(spec: FilterSpec): EventFilter {
         ? (tests[0] as (e: Ds01Event) => boolean)
         : (e: Ds01Event) => tests.every((t) => t(e));
   const envelopeOnly = !containers && !hosts && !ids && !actors && (spec.details ?? []).length === 0;
-  const filter: EventFilter = { needles, test, unfiltered: tests.length === 0, envelopeOnly };
+  const filter: EventFilter = { needles, test, unfiltered: tests.length === 0, envelopeOnly, spec };
   if (spec.since !== undefined) filter.since = spec.since;
   if (spec.until !== undefined) filter.until = spec.until;
   return filter;

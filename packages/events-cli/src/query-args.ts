@@ -1,9 +1,11 @@
+import os from 'node:os';
 import { eventsFilePath } from '@ds01/events-core/read';
 import { buildFilter, type DetailCondition, type FilterSpec } from './build-filter.js';
 import { wantColour } from './output/colour.js';
 import { FIELD_NAMES, isKnownField } from './output/fields.js';
 import { parseTimeSpec, TimeSpecError } from './parse-time.js';
 import type { QueryOptions } from './query.js';
+import type { ParallelOptions } from './read/tally-logs.js';
 
 /** A usage error: the CLI prints it with a hint and exits 2. */
 export class UsageError extends Error {}
@@ -79,6 +81,31 @@ function parseTime(flag: string, value: string | undefined, now: number, utc: bo
   }
 }
 
+/** Default piece of a split --summary/--count scan: big enough that starting a worker is worth it. */
+export const DEFAULT_PIECE_BYTES = 32 << 20;
+/** Worker threads at most by default: each costs memory (peak RSS must stay bounded) for little more speed. */
+export const MAX_DEFAULT_WORKERS = 4;
+
+/**
+ * Worker threads for --summary and --count: DS01_EVENTS_WORKERS (0 or 1:
+ * none) and DS01_EVENTS_PIECE_BYTES, tuning knobs for administrators and
+ * tests; by default one worker per core, at most four.
+ */
+export function parallelOf(env: NodeJS.ProcessEnv): ParallelOptions {
+  const whole = (name: string, min: number): number | undefined => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return undefined;
+    if (!/^\d+$/.test(raw.trim()) || Number(raw) < min) {
+      throw new UsageError(`${name}: "${raw}" is not a whole number of at least ${min}`);
+    }
+    return Number(raw);
+  };
+  return {
+    workers: whole('DS01_EVENTS_WORKERS', 0) ?? Math.min(os.availableParallelism(), MAX_DEFAULT_WORKERS),
+    pieceBytes: whole('DS01_EVENTS_PIECE_BYTES', 1) ?? DEFAULT_PIECE_BYTES,
+  };
+}
+
 /** Turns parsed flags into query options, checking every value; throws UsageError. */
 export function toQueryOptions(args: QueryArgs, env: NodeJS.ProcessEnv, now = Date.now(), isTty = false): QueryOptions {
   const utc = Boolean(args.utc);
@@ -146,6 +173,7 @@ export function toQueryOptions(args: QueryArgs, env: NodeJS.ProcessEnv, now = Da
     follow: Boolean(args.follow),
     backlog: args.backlog !== false,
     failEmpty: Boolean(args.failEmpty),
+    parallel: parallelOf(env),
   };
   if (limit !== undefined) opts.limit = limit;
   if (output) opts.output = output;

@@ -9,6 +9,7 @@ import { LineSink } from './output/sink.js';
 import { TableWriter } from './output/table.js';
 import { CLOCK_SKEW_MS, type Hit, type ReadStats } from './read/hit.js';
 import { backwardHits, forwardHits, mergeHits, type ResumePoint } from './read/log-stream.js';
+import { type ParallelOptions, tallyLogs } from './read/tally-logs.js';
 import { Summariser, summaryLines } from './summarise.js';
 
 export interface QueryOptions {
@@ -28,6 +29,8 @@ export interface QueryOptions {
   backlog: boolean;
   cursorFile?: string;
   failEmpty: boolean;
+  /** How --summary and --count may spread over worker threads. */
+  parallel: ParallelOptions;
 }
 
 export const DEFAULT_LIMIT = 50;
@@ -78,24 +81,20 @@ export async function runQuery(opts: QueryOptions, io: Pick<CliIo, 'stdout' | 's
   }
 
   const cursor = opts.cursorFile ? readCursor(opts.cursorFile) : undefined;
-  // Summary and count never print a record, so they may read only the envelope.
-  const countOnly = opts.mode !== 'rows';
-  const forward = async () =>
-    mergeHits(await Promise.all(opts.files.map((f) => forwardFrom(f, opts.filter, stats, cursor, warn, countOnly))));
+  const forward = async () => mergeHits(await Promise.all(opts.files.map((f) => forwardFrom(f, opts.filter, stats, cursor, warn))));
 
   let matched = 0;
   let lastPrinted: Hit | undefined;
 
   if (opts.mode === 'summary') {
-    const summary = new Summariser(opts.utc);
-    for await (const batch of await forward()) for (const hit of batch) summary.add(hit);
+    const summary = (await tallyLogs(opts.files, opts.filter, 'summary', opts.utc, opts.parallel, stats)) as Summariser;
     const result = summary.result();
     matched = result.total;
     if (opts.json) await sink.line(JSON.stringify(result));
     else for (const line of summaryLines(result, opts.utc)) await sink.line(line);
     await sink.flush();
   } else if (opts.mode === 'count') {
-    for await (const batch of await forward()) matched += batch.length;
+    matched = (await tallyLogs(opts.files, opts.filter, 'count', opts.utc, opts.parallel, stats)).count;
     await sink.line(String(matched));
     await sink.flush();
   } else {
@@ -182,9 +181,8 @@ async function forwardFrom(
   stats: ReadStats,
   cursor: Cursor | undefined,
   warn: (message: string) => void,
-  countOnly = false,
 ): Promise<AsyncGenerator<Hit[]>> {
-  if (!cursor) return forwardHits(live, filter, stats, undefined, countOnly);
+  if (!cursor) return forwardHits(live, filter, stats);
   const resume = cursor.id ? await locate(live, cursor) : undefined;
   if (resume) return forwardHits(live, filter, stats, resume);
   // The cursor event is not in this log (rotated out, or another log): go on from its time.

@@ -14,6 +14,17 @@ export interface Summary {
 /** Key used for events without a user or source. */
 export const NONE = '(none)';
 
+/** What a summariser has counted, in a form that crosses a worker boundary (structured clone). */
+export interface SummaryPart {
+  total: number;
+  firstTime: number;
+  lastTime: number;
+  types: [string, number][];
+  users: [string, number][];
+  sources: [string, number][];
+  days: [string, number][];
+}
+
 /** Counts matching events by type, user, source and day, in one pass and constant memory per key. */
 export class Summariser {
   private total = 0;
@@ -31,15 +42,47 @@ export class Summariser {
   constructor(private readonly utc: boolean) {}
 
   add(hit: Hit): void {
-    this.total++;
     const e = hit.event;
-    if (hit.time < this.firstTime) this.firstTime = hit.time;
-    if (hit.time > this.lastTime) this.lastTime = hit.time;
-    bump(this.types, e.event_type);
-    bump(this.users, typeof e.user === 'string' && e.user ? e.user : NONE);
-    bump(this.sources, typeof e.source === 'string' && e.source ? e.source : NONE);
-    if (hit.time < this.dayStart || hit.time >= this.dayEnd) this.setDay(hit.time);
+    this.addParts(hit.time, e.event_type, e.user, e.source);
+  }
+
+  /** Counts one event from its parts (a user or source that is not a non-empty string counts as NONE). */
+  addParts(time: number, type: string, user: unknown, source: unknown): void {
+    this.total++;
+    if (time < this.firstTime) this.firstTime = time;
+    if (time > this.lastTime) this.lastTime = time;
+    bump(this.types, type);
+    bump(this.users, typeof user === 'string' && user ? user : NONE);
+    bump(this.sources, typeof source === 'string' && source ? source : NONE);
+    if (time < this.dayStart || time >= this.dayEnd) this.setDay(time);
     bump(this.days, this.dayKey);
+  }
+
+  part(): SummaryPart {
+    return {
+      total: this.total,
+      firstTime: this.firstTime,
+      lastTime: this.lastTime,
+      types: [...this.types],
+      users: [...this.users],
+      sources: [...this.sources],
+      days: [...this.days],
+    };
+  }
+
+  /** Adds what another summariser counted (e.g. in a worker, over another part of the log). */
+  merge(part: SummaryPart): void {
+    this.total += part.total;
+    if (part.firstTime < this.firstTime) this.firstTime = part.firstTime;
+    if (part.lastTime > this.lastTime) this.lastTime = part.lastTime;
+    for (const [k, n] of part.types) bump(this.types, k, n);
+    for (const [k, n] of part.users) bump(this.users, k, n);
+    for (const [k, n] of part.sources) bump(this.sources, k, n);
+    for (const [k, n] of part.days) bump(this.days, k, n);
+  }
+
+  get count(): number {
+    return this.total;
   }
 
   private setDay(time: number): void {
@@ -68,8 +111,37 @@ export class Summariser {
   }
 }
 
-function bump(map: Map<string, number>, key: string): void {
-  map.set(key, (map.get(key) ?? 0) + 1);
+/** The sink of --count: only the number of events. */
+export class Counter {
+  private total = 0;
+
+  addParts(): void {
+    this.total++;
+  }
+
+  part(): SummaryPart {
+    return {
+      total: this.total,
+      firstTime: Number.POSITIVE_INFINITY,
+      lastTime: Number.NEGATIVE_INFINITY,
+      types: [],
+      users: [],
+      sources: [],
+      days: [],
+    };
+  }
+
+  merge(part: SummaryPart): void {
+    this.total += part.total;
+  }
+
+  get count(): number {
+    return this.total;
+  }
+}
+
+function bump(map: Map<string, number>, key: string, n = 1): void {
+  map.set(key, (map.get(key) ?? 0) + n);
 }
 
 function byCount(map: Map<string, number>): Record<string, number> {

@@ -15,13 +15,20 @@ const NEWLINE = 0x0a;
  * Reads a log forward from `start` in large blocks cut at line ends, so
  * lines can be searched as bytes before any is decoded. The last chunk may
  * end without a newline (a line still being written). For .gz files offsets
- * count decompressed bytes.
+ * count decompressed bytes. A plain file may be read up to `end` only (a
+ * line start, when a scan is split into byte ranges); `blockBytes` sizes
+ * the two read blocks.
  */
-export function forwardChunks(file: LogFile, start: number): AsyncGenerator<Chunk> {
-  return file.compressed ? gzipChunks(file.path, start) : plainChunks(file.path, start);
+export function forwardChunks(
+  file: LogFile,
+  start: number,
+  end = Number.POSITIVE_INFINITY,
+  blockBytes = CHUNK_BYTES,
+): AsyncGenerator<Chunk> {
+  return file.compressed ? gzipChunks(file.path, start) : plainChunks(file.path, start, end, blockBytes);
 }
 
-async function* plainChunks(path: string, start: number): AsyncGenerator<Chunk> {
+async function* plainChunks(path: string, start: number, end: number, blockBytes: number): AsyncGenerator<Chunk> {
   let fh: fs.promises.FileHandle;
   try {
     fh = await fs.promises.open(path, 'r');
@@ -32,10 +39,13 @@ async function* plainChunks(path: string, start: number): AsyncGenerator<Chunk> 
   // Two blocks, used in turn: the next read goes into one while the caller
   // works on the other (the caller copies what it keeps), so reading overlaps
   // parsing and memory stays at two blocks whatever the file size.
-  let blocks: [Buffer, Buffer] = [Buffer.allocUnsafe(CHUNK_BYTES), Buffer.allocUnsafe(CHUNK_BYTES)];
+  let blocks: [Buffer, Buffer] = [Buffer.allocUnsafe(blockBytes), Buffer.allocUnsafe(blockBytes)];
   let pos = start;
   let keep = 0; // bytes of a partial line already at the start of blocks[0]
-  const readInto = (block: Buffer, at: number) => fh.read(block, at, block.length - at, pos);
+  const readInto = (block: Buffer, at: number): Promise<{ bytesRead: number }> => {
+    const want = Math.min(block.length - at, end - pos);
+    return want > 0 ? fh.read(block, at, want, pos) : Promise.resolve({ bytesRead: 0 });
+  };
   let pending = readInto(blocks[0], 0);
   try {
     for (;;) {
@@ -60,7 +70,7 @@ async function* plainChunks(path: string, start: number): AsyncGenerator<Chunk> 
       }
       let next = blocks[1];
       keep = len - (lastNl + 1);
-      if (next.length < keep + 1024) next = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, keep * 2));
+      if (next.length < keep + 1024) next = Buffer.allocUnsafe(Math.max(blockBytes, keep * 2));
       block.copy(next, 0, lastNl + 1, len);
       pending = readInto(next, keep);
       blocks = [next, block];

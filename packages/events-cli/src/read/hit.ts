@@ -41,41 +41,6 @@ export function parseHit(text: string, file: string, end: number): Hit | null {
 /** Milliseconds a line may be out of timestamp order and still be found (writers stamp before they append). */
 export const CLOCK_SKEW_MS = 5 * 60_000;
 
-// Searched without its leading `,"`: the byte search scans for the first byte, and quotes are everywhere.
-const DETAILS_KEY = Buffer.from('details":');
-const RECORD_START = Buffer.from('{"timestamp":"');
-
-/**
- * For counting (summary, --count): parses only the envelope fields written
- * before `details` (timestamp, type, user, source), which is about half the
- * work of a full parse. Anything unusual falls back to the full parse: no
- * `details` key, a line not ending in `}`, a second record glued on (torn
- * write), or a prefix that is not valid JSON. The hit's `json` is then only
- * the prefix and must not be printed.
- */
-export function parseEnvelopeHit(buf: Buffer, s: number, e: number, file: string): Hit | null {
-  const key = buf.indexOf(DETAILS_KEY, s);
-  const cut = key - 2;
-  let end = e;
-  while (end > s && (buf[end - 1] === 0x20 || buf[end - 1] === 0x0d)) end--;
-  if (key >= 0 && cut > s && key < end && buf[cut] === 0x2c && buf[cut + 1] === 0x22 && buf[end - 1] === 0x7d) {
-    const glued = buf.indexOf(RECORD_START, s + 1);
-    if (glued < 0 || glued >= end) {
-      const text = `${buf.toString('utf8', s, cut)}}`;
-      try {
-        const event = normaliseRecord(JSON.parse(text));
-        if (event) {
-          const time = quickTime(event.timestamp);
-          if (!Number.isNaN(time)) return { event, json: text, time, file, end: e + 1 };
-        }
-      } catch {
-        /* fall through to the full parse */
-      }
-    }
-  }
-  return parseHit(buf.toString('utf8', s, e), file, e + 1);
-}
-
 let hourKey = '';
 let hourBase = 0;
 

@@ -1,7 +1,7 @@
 import { type LogFile, listLogFiles } from '@ds01/events-core/read';
 import type { EventFilter } from '../build-filter.js';
-import { findOffset } from './find-offset.js';
 import { CLOCK_SKEW_MS, type Hit, type ReadStats } from './hit.js';
+import { forwardStarts, startOf } from './plan-pieces.js';
 import { type ScanState, scanBackward, scanForward } from './scan-file.js';
 
 /** Resume exactly after a known line (the cursor): its file and the offset after it. */
@@ -13,35 +13,33 @@ export interface ResumePoint {
 /**
  * Matching events of one log (the live file and its rotated and .gz
  * siblings), oldest first. Files older than --since are not opened; the
- * first one that is gets its start found by binary search.
+ * first one that is gets its start found by binary search. After a cursor,
+ * reading starts just after it.
  */
-export async function* forwardHits(
-  live: string,
-  filter: EventFilter,
-  stats: ReadStats,
-  resume?: ResumePoint,
-  countOnly = false,
-): AsyncGenerator<Hit[]> {
-  const files = listLogFiles(live);
-  let first = 0;
-  if (resume) {
-    const at = files.findIndex((f) => f.path === resume.file);
-    if (at >= 0) first = at;
-  }
+export async function* forwardHits(live: string, filter: EventFilter, stats: ReadStats, resume?: ResumePoint): AsyncGenerator<Hit[]> {
+  const starts = resume ? await resumeStarts(live, filter, resume) : await forwardStarts(live, filter);
   const state: ScanState = { stopped: false };
   const stopAfter = filter.until !== undefined ? filter.until + CLOCK_SKEW_MS : undefined;
-  for (let i = first; i < files.length; i++) {
-    const file = files[i] as LogFile;
-    let start = 0;
-    if (resume && i === first && file.path === resume.file) start = resume.offset;
-    else if (filter.since !== undefined) {
-      // Every event in a file was written before its mtime.
-      if (file.mtimeMs < filter.since) continue;
-      if (!file.compressed) start = await findOffset(file.path, filter.since - CLOCK_SKEW_MS);
-    }
-    yield* scanForward(file, start, filter, stats, state, stopAfter, countOnly);
+  for (const { file, start } of starts) {
+    yield* scanForward(file, start, filter, stats, state, stopAfter);
     if (state.stopped) return;
   }
+}
+
+/** The files from the cursor's on: its own from the offset after it, later ones as forwardStarts enters them. */
+async function resumeStarts(live: string, filter: EventFilter, resume: ResumePoint): Promise<{ file: LogFile; start: number }[]> {
+  const files = listLogFiles(live);
+  const at = files.findIndex((f) => f.path === resume.file);
+  const out: { file: LogFile; start: number }[] = [];
+  for (const [i, file] of files.entries()) {
+    if (i < at) continue;
+    if (i === at) out.push({ file, start: resume.offset });
+    else {
+      const start = await startOf(file, filter);
+      if (start !== null) out.push({ file, start });
+    }
+  }
+  return out;
 }
 
 /** Matching events of one log, newest first. */

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import type { LogFile } from '@ds01/events-core/read';
 import type { EventFilter } from '../build-filter.js';
 import { backwardChunks, forwardChunks } from './chunks.js';
-import { type Hit, parseEnvelopeHit, parseHit, type ReadStats } from './hit.js';
+import { type Hit, parseHit, type ReadStats } from './hit.js';
 import { lineSpans } from './line-spans.js';
 
 const BATCH = 256;
@@ -24,15 +24,13 @@ export async function* scanForward(
   stats: ReadStats,
   state: ScanState,
   stopAfter?: number,
-  countOnly = false,
 ): AsyncGenerator<Hit[]> {
   const { since, until, needles, test } = filter;
-  const envelope = countOnly && filter.envelopeOnly;
   for await (const { buf, base } of forwardChunks(file, start)) {
     // Batches: per-event promises would cost more than the parsing.
     const batch: Hit[] = [];
     for (const [s, e] of lineSpans(buf, needles)) {
-      const hit = envelope ? parseEnvelopeHit(buf, s, e, file.path) : parseHit(buf.toString('utf8', s, e), file.path, base + e + 1);
+      const hit = parseHit(buf.toString('utf8', s, e), file.path, base + e + 1);
       if (!hit) {
         if (!isBlank(buf, s, e)) stats.skipped++;
         continue;
