@@ -10,6 +10,11 @@
 // through test-support/docker-daemon.mjs. Containers are `docker create`d from the busybox
 // test image (10 running, the rest never started; 4 hold GPUs through wrapper labels) and
 // removed at the end.
+//
+// nvidia-smi is a recording: the test stand-in (itself a Node script, ~40 ms a
+// start) is asked once for the two answers the allocator needs, and a /bin/sh
+// script replays them, so the figures are ds01's own cost. On a real host add
+// the driver's answer time (tens of ms with persistence mode on).
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -55,14 +60,26 @@ fs.writeFileSync(
   path.join(dir, 'resource-limits.yaml'),
   'defaults: { max_gpu_equivalents: 4, max_gpu_slots_per_container: 4, allow_full_gpu: true }\ndefault_group: student\n',
 );
+// Record the stand-in's answers for the allocator's two calls, and replay them from sh.
+const standIn = path.join(root, 'test-support/bin/nvidia-smi');
+const fakeEnv = { ...process.env, DS01_FAKE_GPUS: 'a100x4' };
+const { QUERY_FIELDS } = await import(path.join(root, 'packages/gpu-allocator/dist/inventory/parse-query.js'));
+const queryArg = `--query-gpu=${QUERY_FIELDS.join(',')}`;
+fs.writeFileSync(path.join(dir, 'list.txt'), (await run(standIn, ['-L'], { env: fakeEnv })).stdout);
+fs.writeFileSync(path.join(dir, 'query.txt'), (await run(standIn, [queryArg, '--format=csv,noheader,nounits'], { env: fakeEnv })).stdout);
+const replay = path.join(dir, 'nvidia-smi');
+fs.writeFileSync(
+  replay,
+  `#!/bin/sh\ncase "$1" in\n  -L) exec cat '${dir}/list.txt' ;;\n  '${queryArg}') exec cat '${dir}/query.txt' ;;\nesac\necho "replay: unrecorded call: $*" >&2\nexit 9\n`,
+  { mode: 0o755 },
+);
 const env = {
   ...process.env,
   DOCKER_HOST: docker.dockerHost,
   DS01_CONFIG: path.join(dir, 'resource-limits.yaml'),
   DS01_STATE_DIR: path.join(dir, 'state'),
   DS01_EVENTS_FILE: path.join(dir, 'events.jsonl'),
-  DS01_NVIDIA_SMI: path.join(root, 'test-support/bin/nvidia-smi'),
-  DS01_FAKE_GPUS: 'a100x4',
+  DS01_NVIDIA_SMI: replay,
   DS01_GPU_SCOPE_LABEL: scope,
 };
 delete env.DS01_AS_USER;
