@@ -41,7 +41,7 @@ const insertAt = (argv: readonly string[], at: number, tokens: string[]) => [...
 /** Verbs that start a container again: GPU containers go through `ds01-gpu start` first. */
 const STARTS = new Set(['start', 'restart']);
 
-async function checkGpuStart(ctx: WrapperContext, resolved: (ResolvedContainer | null)[]): Promise<void> {
+export async function checkGpuStart(ctx: WrapperContext, resolved: (ResolvedContainer | null)[]): Promise<void> {
   for (const r of resolved) {
     if (!r) continue;
     const use = readGpuUse(r.facts);

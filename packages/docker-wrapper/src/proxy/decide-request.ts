@@ -1,0 +1,206 @@
+import { LABELS, readGpuUse } from '@ds01/events-core/labels';
+import { checkTarget } from '../check-ownership.js';
+import { containerLimitsOf } from '../create/limits.js';
+import { Denial } from '../deny.js';
+import { checkGpuStart } from '../main.js';
+import { applyApiLimits, type LimitFields } from './api-limits.js';
+import { checkCreate } from './check-create.js';
+import { allocateForCreate, applyAllocation, settleAllocation } from './create-gpus.js';
+import { logCreated } from './log-create.js';
+import { type RoutedRequest, routeRequest, withOwnerFilter } from './route-request.js';
+import type { UserSession } from './user-session.js';
+
+/** What to do with one request. */
+export type Decision =
+  | {
+      action: 'forward';
+      /** Path and query to send upstream (the version prefix kept). */
+      path: string;
+      body?: Buffer;
+      inspectResponse?: (status: number, body: Buffer) => Promise<void>;
+    }
+  | { action: 'refuse'; denial: Denial };
+
+export interface RequestInfo {
+  method: string;
+  url: string;
+  /** Reads the whole request body (only the routes that need it call this); undefined on an upgraded connection. */
+  readBody?: () => Promise<Buffer>;
+}
+
+type Json = Record<string, unknown>;
+
+function parseJsonBody(buf: Buffer): Json {
+  if (buf.length === 0) return {};
+  let v: unknown;
+  try {
+    v = JSON.parse(buf.toString('utf8'));
+  } catch {
+    throw new Denial('bad-request', 'the request body is not JSON', 'Send a JSON body.');
+  }
+  if (!v || typeof v !== 'object' || Array.isArray(v))
+    throw new Denial('bad-request', 'the request body is not a JSON object', 'Send a JSON object.');
+  return v as Json;
+}
+
+const withQuery = (url: string, query: URLSearchParams) => {
+  const q = query.toString();
+  return `${url.split('?')[0]}${q ? `?${q}` : ''}`;
+};
+
+/** The operation as events name it: method and path without the version prefix. */
+export const operationOf = (method: string, r: RoutedRequest) => `${method.toUpperCase()} ${r.apiPath}`;
+
+async function needBody(info: RequestInfo): Promise<Buffer> {
+  if (!info.readBody) throw new Denial('hijack', 'this request cannot ask for a hijacked connection', 'Send it without Upgrade.');
+  return info.readBody();
+}
+
+/**
+ * The wrapper's rules on one Engine API request from `session.user`. Admins
+ * pass untouched (an existing unowned container they act on is logged, as in
+ * the wrapper); the site's `enforcement_mode: disabled` passes everyone.
+ */
+export async function decideRequest(session: UserSession, info: RequestInfo): Promise<Decision> {
+  const { ctx, docker, user } = session;
+  const routed = routeRequest(info.method, info.url);
+  const { route, query } = routed;
+  const operation = operationOf(info.method, routed);
+  const pass: Decision = { action: 'forward', path: info.url };
+  const admin = ctx.identity.isAdmin;
+
+  if (ctx.configError && !admin)
+    throw new Denial('config', 'the site configuration cannot be read, so docker is unavailable', 'Tell an administrator.');
+  if (ctx.policy.mode === 'disabled') return pass;
+
+  if (admin) {
+    if (route.kind === 'container') await checkTarget(ctx, docker, route.ref, { operation, change: route.change });
+    return pass;
+  }
+  const monitoring = ctx.policy.mode === 'monitoring';
+
+  switch (route.kind) {
+    case 'open':
+      return pass;
+    case 'list':
+    case 'events':
+      return monitoring ? pass : { action: 'forward', path: withQuery(info.url, withOwnerFilter(query, user)) };
+    case 'prune-own':
+      return { action: 'forward', path: withQuery(info.url, withOwnerFilter(query, user)) };
+    case 'admin-only':
+      throw new Denial('admin-only', `${operation} is for administrators: ${route.why}`, 'Ask an administrator.');
+    case 'unknown':
+      throw new Denial('unknown-endpoint', `${operation} is not an endpoint ds01 can check`, 'Ask an administrator if you need it.');
+    case 'build': {
+      const mode = query.get('networkmode');
+      if (mode && mode.toLowerCase() === 'host' && ctx.policy.deniedFlags.has('host-namespace'))
+        throw new Denial('host-namespace', 'a build with --network host shares the host network', 'Build without --network host.');
+      return pass;
+    }
+    case 'commit': {
+      const ref = query.get('container');
+      if (ref) await checkTarget(ctx, docker, ref, { operation, change: false });
+      return pass;
+    }
+    case 'volume-create': {
+      const raw = await needBody(info);
+      const body = parseJsonBody(raw);
+      const opts = (body.DriverOpts ?? {}) as Record<string, unknown>;
+      if (Object.entries(opts).some(([k, v]) => k.toLowerCase() === 'device' || (k.toLowerCase() === 'o' && /\bbind\b/i.test(String(v)))))
+        throw new Denial(
+          'bind-mount',
+          'volume options that bind a host path are for administrators',
+          'Create a plain volume: docker volume create NAME.',
+        );
+      return { ...pass, body: raw };
+    }
+    case 'network-member': {
+      const raw = await needBody(info);
+      const body = parseJsonBody(raw);
+      if (typeof body.Container === 'string' && body.Container) await checkTarget(ctx, docker, body.Container, { operation, change: true });
+      return { ...pass, body: raw };
+    }
+    case 'exec': {
+      const r = await docker.request<{ ContainerID?: string }>('GET', `/exec/${encodeURIComponent(route.id)}/json`);
+      // No such exec: the engine answers for itself.
+      if (r.status === 200 && r.json?.ContainerID) await checkTarget(ctx, docker, r.json.ContainerID, { operation, change: route.change });
+      return pass;
+    }
+    case 'container':
+      return decideContainer(session, info, route, operation);
+    case 'create':
+      return decideCreate(session, info, query, operation);
+  }
+}
+
+async function decideContainer(
+  session: UserSession,
+  info: RequestInfo,
+  route: Extract<RoutedRequest['route'], { kind: 'container' }>,
+  operation: string,
+): Promise<Decision> {
+  const { ctx, docker } = session;
+  const found = await checkTarget(ctx, docker, route.ref, { operation, change: route.change });
+  const pass: Decision = { action: 'forward', path: info.url };
+  if (!found) return pass;
+  const method = info.method.toUpperCase();
+  if (method === 'POST' && route.action === 'exec') {
+    const raw = await needBody(info);
+    const body = parseJsonBody(raw);
+    if (body.Privileged === true && ctx.policy.deniedFlags.has('privileged'))
+      throw new Denial('privileged', 'exec --privileged gives the process full control of the host', 'Run exec without --privileged.');
+    return { ...pass, body: raw };
+  }
+  if (method === 'POST' && route.action === 'update') {
+    const raw = await needBody(info);
+    const body = parseJsonBody(raw);
+    const { resolveUserLimits } = await import('@ds01/events-core/config');
+    applyApiLimits(body as LimitFields, containerLimitsOf(resolveUserLimits(await ctx.fullConfig(), session.user).values), false);
+    return { ...pass, body: raw };
+  }
+  if (method === 'POST' && (route.action === 'start' || route.action === 'restart')) {
+    if (route.action === 'start' && info.readBody) {
+      // API < 1.24 let start carry a HostConfig; the engine no longer reads it, and neither may anyone.
+      const raw = await info.readBody();
+      if (raw.length > 0 && raw.toString('utf8').trim() !== '{}' && raw.toString('utf8').trim() !== 'null')
+        throw new Denial('bad-request', 'start with a body (a HostConfig) is not allowed', 'Send start without a body.');
+    }
+    const use = readGpuUse(found.facts);
+    if (use.hasGpu && found.facts.labels[LABELS.managed] === 'true') await checkGpuStart(ctx, [found]);
+  }
+  return pass;
+}
+
+async function decideCreate(session: UserSession, info: RequestInfo, query: URLSearchParams, operation: string): Promise<Decision> {
+  const raw = await needBody(info);
+  const plan = await checkCreate(session, parseJsonBody(raw), query);
+  const q = new URLSearchParams(query);
+  if (plan.name) q.set('name', plan.name);
+  let alloc: Awaited<ReturnType<typeof allocateForCreate>> | undefined;
+  if (plan.gpuCount > 0) {
+    // A name already taken makes the engine answer 409; allocating would hand back (then release) that container's GPUs.
+    const existing = plan.name ? await session.docker.inspectContainer(plan.name) : null;
+    if (existing && existing.Name === `/${plan.name}`)
+      return { action: 'forward', path: withQuery(info.url, q), body: Buffer.from(JSON.stringify(plan.body)) };
+    alloc = await allocateForCreate(session, plan);
+    applyAllocation(plan, alloc);
+  }
+  return {
+    action: 'forward',
+    path: withQuery(info.url, q),
+    body: Buffer.from(JSON.stringify(plan.body)),
+    inspectResponse: async (status, body) => {
+      let id: string | null = null;
+      if (status === 201) {
+        try {
+          id = (JSON.parse(body.toString('utf8')) as { Id?: string }).Id ?? null;
+        } catch {
+          id = null;
+        }
+      }
+      const problem = alloc ? await settleAllocation(session, plan, alloc, id) : null;
+      if (problem) process.stderr.write(`ds01-docker-proxy: ${operation} for ${session.user}: GPU reservation: ${problem}\n`);
+      if (id) logCreated(session, plan, id, alloc?.gpus ?? []);
+    },
+  };
+}

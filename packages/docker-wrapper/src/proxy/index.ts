@@ -1,0 +1,10 @@
+export { applyApiLimits, type LimitFields } from './api-limits.js';
+export { type ApiCreatePlan, checkCreate, deviceRequestCount, isGpuDeviceRequest } from './check-create.js';
+export { type Decision, decideRequest, type RequestInfo } from './decide-request.js';
+export { DEFAULT_SOCKET_DIR, type ProxyFlags, type ProxySettings, proxySettings } from './proxy-settings.js';
+export { PROXY_SOURCE, refusalMessage } from './refuse.js';
+export { type Route, routeRequest, stripVersion, withOwnerFilter } from './route-request.js';
+export { RESCAN_MS, type RunningProxy, startProxy } from './run-proxy.js';
+export { socketUsers, unixGroupMembers } from './socket-users.js';
+export { Sessions, type UserSession } from './user-session.js';
+export { userSocketPath } from './user-sockets.js';

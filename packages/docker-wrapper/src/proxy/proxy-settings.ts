@@ -1,0 +1,40 @@
+import type { SiteConfig } from '@ds01/events-core/config';
+
+export const DEFAULT_SOCKET_DIR = '/run/ds01/docker';
+
+/** The `docker_proxy:` block of the site config. */
+export interface ProxyConfigBlock {
+  socket_dir?: string | null;
+  upstream?: string | null;
+  users_group?: string | null;
+}
+
+export interface ProxySettings {
+  socketDir: string;
+  upstream: string;
+  /** Fixed users (`--users`): no rescans of the config for users. */
+  users: string[] | null;
+  usersGroup: string | null;
+}
+
+export interface ProxyFlags {
+  socketDir?: string | undefined;
+  upstream?: string | undefined;
+  users?: string[] | undefined;
+}
+
+export function proxyBlock(config: SiteConfig | null): ProxyConfigBlock {
+  const b = config?.raw.docker_proxy;
+  return b && typeof b === 'object' && !Array.isArray(b) ? (b as ProxyConfigBlock) : {};
+}
+
+/** Flags win over the config, which wins over DOCKER_HOST and the defaults. */
+export function proxySettings(flags: ProxyFlags, config: SiteConfig | null, env: NodeJS.ProcessEnv): ProxySettings {
+  const b = proxyBlock(config);
+  return {
+    socketDir: flags.socketDir ?? b.socket_dir ?? DEFAULT_SOCKET_DIR,
+    upstream: flags.upstream ?? b.upstream ?? (env.DOCKER_HOST?.trim() || 'unix:///var/run/docker.sock'),
+    users: flags.users ?? null,
+    usersGroup: b.users_group ?? null,
+  };
+}

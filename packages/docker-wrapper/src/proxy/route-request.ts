@@ -1,0 +1,147 @@
+/**
+ * What an Engine API request is, for the rules: the path without its
+ * `/v1.xx` prefix, sorted into the few kinds the proxy treats differently.
+ * Anything not listed here is refused for non-admins (default deny).
+ */
+
+export type Route =
+  /** Allowed as is: images, build, volumes and networks (listing, inspecting, creating, removing), version, info... */
+  | { kind: 'open' }
+  /** `GET /containers/json`: the caller's containers only. */
+  | { kind: 'list' }
+  /** `GET /events`: the caller's containers' events only. */
+  | { kind: 'events' }
+  /** `POST /containers/prune`: limited to the caller's containers. */
+  | { kind: 'prune-own' }
+  | { kind: 'create' }
+  /** `/containers/{ref}/{action}`: the container must be the caller's. */
+  | { kind: 'container'; ref: string; action: string; change: boolean }
+  /** `/exec/{id}/{action}`: the exec's container must be the caller's. */
+  | { kind: 'exec'; id: string; action: string; change: boolean }
+  /** `POST /networks/{id}/connect|disconnect`: the body's Container must be the caller's. */
+  | { kind: 'network-member' }
+  /** `POST /commit?container=`. */
+  | { kind: 'commit' }
+  /** `POST /volumes/create`: driver options that bind host paths are refused. */
+  | { kind: 'volume-create' }
+  /** `POST /build`: `networkmode=host` is refused. */
+  | { kind: 'build' }
+  | { kind: 'admin-only'; why: string }
+  | { kind: 'unknown' };
+
+export interface RoutedRequest {
+  /** The path as the engine routes it, without `/v1.xx` and without the query. */
+  apiPath: string;
+  query: URLSearchParams;
+  route: Route;
+}
+
+const SWARM = 'swarm services, nodes, secrets and configs start containers outside ds01';
+
+/** Container actions that only read (everything else, any method but GET/HEAD, changes the container). */
+const READ_ACTIONS = new Set(['json', 'logs', 'top', 'changes', 'export', 'stats', 'wait']);
+
+/** `/v1.47/containers/json` → `/containers/json`; the prefix stays in what is forwarded. */
+export function stripVersion(pathname: string): string {
+  const m = /^\/v\d+(?:\.\d+)?(\/.*)?$/.exec(pathname);
+  return m ? (m[1] ?? '/') : pathname;
+}
+
+function decodeSegment(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+export function routeRequest(method: string, url: string): RoutedRequest {
+  const parsed = new URL(url, 'http://docker');
+  const apiPath = stripVersion(parsed.pathname).replace(/\/+$/, '') || '/';
+  const query = parsed.searchParams;
+  const seg = apiPath.split('/').slice(1).map(decodeSegment);
+  const m = method.toUpperCase();
+  const read = m === 'GET' || m === 'HEAD';
+  const route = ((): Route => {
+    switch (seg[0]) {
+      case '_ping':
+      case 'version':
+      case 'info':
+      case 'auth':
+      case 'distribution':
+      case 'images':
+      case 'session':
+      case 'grpc':
+        return { kind: 'open' };
+      case 'system':
+        return seg[1] === 'df' && read && seg.length === 2 ? { kind: 'open' } : { kind: 'unknown' };
+      case 'events':
+        return seg.length === 1 ? { kind: 'events' } : { kind: 'unknown' };
+      case 'build':
+        if (seg.length === 1) return { kind: 'build' };
+        return seg[1] === 'prune' || seg[1] === 'cancel' ? { kind: 'open' } : { kind: 'unknown' };
+      case 'commit':
+        return { kind: 'commit' };
+      case 'containers': {
+        if (seg.length === 2 && seg[1] === 'json') return { kind: 'list' };
+        if (seg.length === 2 && seg[1] === 'create') return { kind: 'create' };
+        if (seg.length === 2 && seg[1] === 'prune') return { kind: 'prune-own' };
+        if (seg.length < 2 || !seg[1]) return { kind: 'unknown' };
+        const action = seg.slice(2).join('/');
+        if (action === 'checkpoints' || action.startsWith('checkpoints/'))
+          return { kind: 'admin-only', why: 'checkpoints restore container state outside ds01' };
+        // cp (archive) and attach count as changes even as GET, as in the wrapper.
+        const change = action === 'archive' || action.startsWith('attach') || !(read || READ_ACTIONS.has(action));
+        return { kind: 'container', ref: seg[1], action, change };
+      }
+      case 'exec':
+        if (seg.length < 3 || !seg[1]) return { kind: 'unknown' };
+        return { kind: 'exec', id: seg[1], action: seg.slice(2).join('/'), change: !read };
+      case 'volumes':
+        if (seg.length === 1) return read ? { kind: 'open' } : { kind: 'unknown' };
+        if (seg[1] === 'create') return { kind: 'volume-create' };
+        if (seg[1] === 'prune') return { kind: 'admin-only', why: "it removes other users' volumes" };
+        return seg.length === 2 && (read || m === 'DELETE') ? { kind: 'open' } : { kind: 'admin-only', why: 'cluster volumes' };
+      case 'networks':
+        if (seg.length === 1 || seg[1] === 'create') return { kind: 'open' };
+        if (seg[1] === 'prune') return { kind: 'admin-only', why: "it removes other users' networks" };
+        if (seg.length === 3 && (seg[2] === 'connect' || seg[2] === 'disconnect')) return { kind: 'network-member' };
+        return seg.length === 2 ? { kind: 'open' } : { kind: 'unknown' };
+      case 'swarm':
+      case 'nodes':
+      case 'services':
+      case 'tasks':
+      case 'secrets':
+      case 'configs':
+        return { kind: 'admin-only', why: SWARM };
+      case 'plugins':
+        return { kind: 'admin-only', why: 'plugins run with privileges granted to the Docker daemon' };
+      default:
+        return { kind: 'unknown' };
+    }
+  })();
+  return { apiPath, query, route };
+}
+
+/** Adds `label=ds01.user=<user>` to a `filters` query value (both of the engine's JSON forms), keeping the caller's filters. */
+export function withOwnerFilter(query: URLSearchParams, user: string): URLSearchParams {
+  const out = new URLSearchParams(query);
+  const label = `ds01.user=${user}`;
+  let filters: Record<string, unknown> = {};
+  const given = query.get('filters');
+  if (given) {
+    try {
+      const parsed = JSON.parse(given) as unknown;
+      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) filters = parsed as Record<string, unknown>;
+    } catch {
+      // The engine answers 400 to filters it cannot read; so does it here, with ours added.
+      filters = {};
+    }
+  }
+  const current = filters.label;
+  if (Array.isArray(current)) filters.label = [...current, label];
+  else if (current && typeof current === 'object') filters.label = { ...(current as Record<string, unknown>), [label]: true };
+  else filters.label = [label];
+  out.set('filters', JSON.stringify(filters));
+  return out;
+}

@@ -1,0 +1,107 @@
+import http from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { EngineTarget } from '@ds01/events-core/engine';
+import { Denial } from '../deny.js';
+import { type Decision, decideRequest, operationOf } from './decide-request.js';
+import { forwardRequest, sendError } from './forward.js';
+import { logRefusal, refuseHttp, refuseRaw } from './refuse.js';
+import { routeRequest } from './route-request.js';
+import { spliceUpgrade } from './splice-upgrade.js';
+import type { Sessions } from './user-session.js';
+
+/** Largest request body the rules read whole (create, update, exec, network connect, volume create). */
+export const MAX_CHECKED_BODY = 4 * 1024 * 1024;
+
+export interface ServerDeps {
+  sessions: Sessions;
+  upstream: EngineTarget;
+  agent: http.Agent;
+}
+
+function readBody(req: http.IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_CHECKED_BODY) {
+        reject(new Denial('bad-request', `the request body is over ${MAX_CHECKED_BODY} bytes`, 'Send a smaller request.'));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+async function decide(deps: ServerDeps, user: string, info: Parameters<typeof decideRequest>[1]): Promise<Decision> {
+  try {
+    const session = await deps.sessions.get(user);
+    return await decideRequest(session, info);
+  } catch (err) {
+    if (err instanceof Denial) return { action: 'refuse', denial: err };
+    throw err;
+  }
+}
+
+function internal(user: string, method: string, url: string, err: unknown): string {
+  const message = (err as Error).message ?? String(err);
+  process.stderr.write(`ds01-docker-proxy: ${user}: ${method} ${url}: ${(err as Error).stack ?? message}\n`);
+  return `ds01: the proxy could not check this request (${message}); it was not sent. Tell an administrator.`;
+}
+
+/**
+ * The HTTP server behind one user's socket. The socket's path is the
+ * caller's identity: only that user (and root) can open it.
+ */
+export function createUserServer(user: string, deps: ServerDeps): http.Server {
+  // No request timeout: build contexts and image loads can take longer than node's default five minutes.
+  const server = http.createServer({ requestTimeout: 0 }, (req, res) => {
+    const method = req.method ?? 'GET';
+    const url = req.url ?? '/';
+    decide(deps, user, { method, url, readBody: () => readBody(req) }).then(
+      (d) => {
+        if (d.action === 'refuse') {
+          logRefusal(d.denial, user, operationOf(method, routeRequest(method, url)));
+          refuseHttp(res, d.denial);
+          return;
+        }
+        const opts: Parameters<typeof forwardRequest>[4] = { path: d.path };
+        if (d.body) opts.body = d.body;
+        if (d.inspectResponse) opts.inspectResponse = d.inspectResponse;
+        forwardRequest(req, res, deps.upstream, deps.agent, opts);
+      },
+      (err) => sendError(res, 500, internal(user, method, url, err)),
+    );
+  });
+  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    const method = req.method ?? 'GET';
+    const url = req.url ?? '/';
+    // Bytes that arrive while the rules run wait in the socket until the splice.
+    socket.pause();
+    decide(deps, user, { method, url }).then(
+      (d) => {
+        if (d.action === 'refuse') {
+          logRefusal(d.denial, user, operationOf(method, routeRequest(method, url)));
+          refuseRaw(socket, d.denial);
+          return;
+        }
+        spliceUpgrade(req, socket, head, deps.upstream, d.path);
+        socket.resume();
+      },
+      (err) => {
+        const body = JSON.stringify({ message: internal(user, method, url, err) });
+        socket.end(
+          `HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+        );
+      },
+    );
+  });
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+  return server;
+}

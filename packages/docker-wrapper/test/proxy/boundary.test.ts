@@ -1,0 +1,258 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeDocker, dockerHost, removeContainersByLabel, testImage, uniqueName } from '../../../../test-support/docker.js';
+import { apiContainer, inspectContainer, TEST_LABEL } from '../helpers.js';
+import { apiAs, connectAs, dockerAs, type ProxyBox, startProxy } from './helpers.js';
+
+const LABEL_KEY = TEST_LABEL.split('=')[0]!;
+
+describeDocker('the Engine API proxy as the real user alice', () => {
+  let box: ProxyBox;
+  let bobName: string;
+  let bobId: string;
+  let aliceName: string;
+
+  beforeAll(async () => {
+    box = await startProxy(['alice', 'bob', 'carol', 'dana']);
+    bobName = uniqueName('bob-victim');
+    bobId = await apiContainer(bobName, { 'ds01.user': 'bob', 'ds01.managed': 'true' });
+    aliceName = uniqueName('alice-own');
+    const r = await dockerAs(box, 'alice', [
+      'run',
+      '-d',
+      '--name',
+      aliceName,
+      '-l',
+      TEST_LABEL,
+      '--network',
+      'none',
+      testImage,
+      'sleep',
+      '300',
+    ]);
+    if (r.exitCode !== 0) throw new Error(`alice's own run -d failed: ${r.exitCode} ${r.stdout} ${r.stderr} ${r.message}\n${box.stderr()}`);
+  });
+  afterAll(async () => {
+    await removeContainersByLabel(TEST_LABEL);
+    await box?.stop();
+  });
+
+  const bobStillRuns = async () => expect((await inspectContainer(bobId))?.State.Running).toBe(true);
+  const denied = (rule: string) =>
+    box
+      .readEvents()
+      .filter((e) => e.event_type === 'auth.denied' && e.user === 'alice' && e.details.rule === rule && e.source === 'ds01-docker-proxy');
+
+  it('each user has a socket in their own 0700 directory; alice cannot open bob’s, nor a root-only daemon socket', async () => {
+    const st = fs.statSync(path.dirname(box.socket('alice')));
+    expect(st.mode & 0o777).toBe(0o700);
+    expect(st.uid).toBe(fs.statSync('/home/alice').uid);
+    expect(await connectAs(box, 'alice', box.socket('alice'))).toBe('connected');
+    expect(await connectAs(box, 'alice', box.socket('bob'))).toBe('EACCES');
+    // The site makes the daemon's socket root:root 0660 (docker.socket drop-in); let alice reach its directory to show the socket itself refuses her.
+    const sock = dockerHost.replace(/^unix:\/\//, '');
+    const dirMode = fs.statSync(path.dirname(sock)).mode & 0o777;
+    const before = fs.statSync(sock);
+    fs.chmodSync(path.dirname(sock), dirMode | 0o011);
+    try {
+      fs.chownSync(sock, 0, 0);
+      fs.chmodSync(sock, 0o660);
+      expect(await connectAs(box, 'alice', sock)).toBe('EACCES');
+    } finally {
+      fs.chownSync(sock, before.uid, before.gid);
+      fs.chmodSync(sock, before.mode & 0o777);
+      fs.chmodSync(path.dirname(sock), dirMode);
+    }
+  });
+
+  it('her own container: forced labels, slice and limits; exec, logs, attach -i with stdin, rm work through the proxy', async () => {
+    const c = (await inspectContainer(aliceName))!;
+    expect(c.Config.Labels['ds01.user']).toBe('alice');
+    expect(c.Config.Labels['ds01.managed']).toBe('true');
+    expect(c.Config.Labels['ds01.container_type']).toBe('docker');
+    expect(c.HostConfig.CgroupParent).toBe('ds01-student-alice.slice');
+    expect(c.HostConfig.Memory).toBe(1024 ** 3);
+    expect(c.HostConfig.NanoCpus).toBe(1e9);
+    expect(c.HostConfig.PidsLimit).toBe(256);
+    expect(c.Config.Env).toContain('NVIDIA_VISIBLE_DEVICES=void');
+
+    const exec = await dockerAs(box, 'alice', ['exec', aliceName, 'sh', '-c', 'echo exec-$((20+22))']);
+    expect(exec.exitCode, String(exec.stderr)).toBe(0);
+    expect(String(exec.stdout).trim()).toBe('exec-42');
+    const execIn = await dockerAs(box, 'alice', ['exec', '-i', aliceName, 'sh', '-c', 'read l; echo "in-$l"'], 'piped\n');
+    expect(String(execIn.stdout).trim()).toBe('in-piped');
+
+    const echo = uniqueName('alice-attach');
+    const run = await dockerAs(
+      box,
+      'alice',
+      ['run', '-i', '--name', echo, '-l', TEST_LABEL, '--network', 'none', testImage, 'sh', '-c', 'read l; echo "GOT-$l"; exit 3'],
+      'hello\n',
+    );
+    expect(String(run.stdout).trim()).toBe('GOT-hello');
+    expect(run.exitCode).toBe(3);
+    const logs = await dockerAs(box, 'alice', ['logs', echo]);
+    expect(String(logs.stdout).trim()).toBe('GOT-hello');
+    const rm = await dockerAs(box, 'alice', ['rm', echo]);
+    expect(rm.exitCode, String(rm.stderr)).toBe(0);
+    expect(await inspectContainer(echo)).toBeNull();
+    expect(box.readEvents().some((e) => e.event_type === 'container.create' && e.user === 'alice' && e.details.container === echo)).toBe(
+      true,
+    );
+  });
+
+  it('ps and the raw container list show only hers; events only hers', async () => {
+    const ps = await dockerAs(box, 'alice', ['ps', '-a', '--format', '{{.Names}}']);
+    const names = String(ps.stdout).split('\n');
+    expect(names).toContain(aliceName);
+    expect(names).not.toContain(bobName);
+    const raw = await apiAs(
+      box,
+      'alice',
+      'GET',
+      `/v1.41/containers/json?all=1&filters=${encodeURIComponent(JSON.stringify({ label: [LABEL_KEY] }))}`,
+    );
+    const list = raw.json as { Labels: Record<string, string> }[];
+    expect(list.length).toBeGreaterThan(0);
+    expect(list.every((c) => c.Labels['ds01.user'] === 'alice')).toBe(true);
+    const until = Math.floor(Date.now() / 1000) + 1;
+    const ev = await apiAs(box, 'alice', 'GET', `/events?since=0&until=${until}`);
+    const lines = ev.text
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { Actor: { Attributes: Record<string, string> } });
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.every((l) => l.Actor.Attributes['ds01.user'] === 'alice')).toBe(true);
+  });
+
+  const cliRefusals: [string, string, (victim: string) => string[]][] = [
+    ['run --privileged', 'privileged', () => ['--privileged']],
+    ['-v /:/host', 'bind-mount', () => ['-v', '/:/host']],
+    ['--mount type=bind,/etc', 'bind-mount', () => ['--mount', 'type=bind,source=/etc,target=/x']],
+    ['--pid=host', 'host-namespace', () => ['--pid=host']],
+    ['--cap-add SYS_ADMIN', 'cap-add', () => ['--cap-add', 'SYS_ADMIN']],
+    ['--device /dev/null', 'device', () => ['--device', '/dev/null']],
+    ['--label ds01.user=bob', 'ds01-label', () => ['--label', 'ds01.user=bob']],
+    ['--cgroup-parent=/', 'cgroup-parent', () => ['--cgroup-parent=/']],
+    ['-e NVIDIA_VISIBLE_DEVICES=all', 'gpu-env', () => ['-e', 'NVIDIA_VISIBLE_DEVICES=all']],
+    ['--security-opt systempaths=unconfined', 'security-opt', () => ['--security-opt', 'systempaths=unconfined']],
+    ['--volumes-from bob’s', 'not-owner', (v) => ['--volumes-from', v]],
+    ['--network container:bob’s', 'not-owner', (v) => ['--network', `container:${v}`]],
+    ['--memory 4g (above 1g)', 'limits', () => ['--memory', '4g']],
+  ];
+
+  it.each(cliRefusals)('docker run %s is refused (%s); no container, bob’s still runs', async (_what, rule, flags) => {
+    const name = uniqueName('alice-escape');
+    const before = denied(rule).length;
+    const r = await dockerAs(box, 'alice', ['run', '-d', '--name', name, '-l', TEST_LABEL, ...flags(bobName), testImage, 'sleep', '60']);
+    expect(r.exitCode).not.toBe(0);
+    expect(String(r.stderr)).toContain(`ds01: ${rule}:`);
+    expect(await inspectContainer(name)).toBeNull();
+    await bobStillRuns();
+    expect(denied(rule).length).toBe(before + 1);
+  });
+
+  const onBob: [string, (v: string) => string[]][] = [
+    ['exec', (v) => ['exec', v, 'true']],
+    ['logs', (v) => ['logs', v]],
+    ['inspect', (v) => ['inspect', '--type', 'container', v]],
+    ['stop', (v) => ['stop', '-t', '0', v]],
+    ['kill', (v) => ['kill', v]],
+    ['rm -f', (v) => ['rm', '-f', v]],
+    ['attach', (v) => ['attach', '--no-stdin', v]],
+    ['cp', (v) => ['cp', `${v}:/etc/hostname`, '-']],
+    ['commit', (v) => ['commit', v]],
+    ['rename', (v) => ['rename', v, 'taken']],
+    ['update --cpus 1', (v) => ['update', '--cpus', '1', v]],
+  ];
+
+  it.each(onBob)('docker %s on bob’s container (by name and by id prefix) is refused (not-owner)', async (_what, args) => {
+    const before = denied('not-owner').length;
+    for (const ref of [bobName, bobId.slice(0, 12)]) {
+      const r = await dockerAs(box, 'alice', args(ref));
+      expect(r.exitCode).not.toBe(0);
+      expect(String(r.stderr)).toContain('ds01: not-owner:');
+    }
+    await bobStillRuns();
+    expect((await inspectContainer(bobId))!.Name).toBe(`/${bobName}`);
+    // The CLI may ask twice per command (attach inspects first); every refusal names bob's container.
+    const events = denied('not-owner').slice(before);
+    expect(events.length).toBeGreaterThanOrEqual(2);
+    expect(events.every((e) => e.details.target === bobName)).toBe(true);
+  });
+
+  it('raw API: version prefixes, forged labels, masked paths, another user’s container, swarm and unknown endpoints', async () => {
+    const name = uniqueName('alice-raw');
+    const forged = await apiAs(box, 'alice', 'POST', `/v1.41/containers/create?name=${name}`, {
+      Image: testImage,
+      Labels: { 'ds01.user': 'bob', [LABEL_KEY]: '1' },
+    });
+    expect(forged.status).toBe(403);
+    expect((forged.json as { message: string }).message).toMatch(/^ds01: ds01-label: /);
+    const masked = await apiAs(box, 'alice', 'POST', `/containers/create?name=${name}`, {
+      Image: testImage,
+      Labels: { [LABEL_KEY]: '1' },
+      HostConfig: { MaskedPaths: [], ReadonlyPaths: [] },
+    });
+    expect(masked.status).toBe(403);
+    expect(await inspectContainer(name)).toBeNull();
+    const inspect = await apiAs(box, 'alice', 'GET', `/v1.41/containers/${bobId}/json`);
+    expect(inspect.status).toBe(403);
+    const nosuch = await apiAs(box, 'alice', 'GET', '/v1.41/containers/no-such-container-here/json');
+    expect(nosuch.status).toBe(404);
+    expect((await apiAs(box, 'alice', 'GET', '/swarm')).status).toBe(403);
+    expect((await apiAs(box, 'alice', 'GET', '/v1.41/plugins')).status).toBe(403);
+    expect((await apiAs(box, 'alice', 'POST', '/volumes/prune')).status).toBe(403);
+    expect((await apiAs(box, 'alice', 'GET', '/no/such/endpoint')).status).toBe(403);
+    expect((await apiAs(box, 'alice', 'GET', '/_ping')).status).toBe(200);
+
+    // A plain create through the raw API: ds01's labels, slice and limits forced; an explicit 0 memory is not "unlimited".
+    const ok = await apiAs(box, 'alice', 'POST', `/v1.41/containers/create?name=${name}`, {
+      Image: testImage,
+      Cmd: ['true'],
+      Labels: { [LABEL_KEY]: '1', 'devcontainer.local_folder': '/home/bob/x' },
+      HostConfig: { Memory: 0, NetworkMode: 'none' },
+    });
+    expect(ok.status, ok.text).toBe(201);
+    const c = (await inspectContainer(name))!;
+    expect(c.Config.Labels['ds01.user']).toBe('alice');
+    expect(c.Config.Labels['ds01.container_type']).toBe('devcontainer');
+    expect(c.HostConfig.Memory).toBe(1024 ** 3);
+    expect(c.HostConfig.CgroupParent).toBe('ds01-student-alice.slice');
+    // Raising her own limits afterwards is refused.
+    const up = await apiAs(box, 'alice', 'POST', `/containers/${name}/update`, { Memory: 8 * 1024 ** 3 });
+    expect(up.status).toBe(403);
+    expect((await inspectContainer(name))!.HostConfig.Memory).toBe(1024 ** 3);
+  });
+
+  it('an admin’s socket passes everything; carol at max_containers_per_user 0 cannot create', async () => {
+    const r = await dockerAs(box, 'dana', ['inspect', '--type', 'container', '--format', '{{index .Config.Labels "ds01.user"}}', bobName]);
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    expect(String(r.stdout).trim()).toBe('bob');
+    const carol = await dockerAs(box, 'carol', ['create', '-l', TEST_LABEL, testImage, 'true']);
+    expect(carol.exitCode).not.toBe(0);
+    expect(String(carol.stderr)).toContain('ds01: max-containers:');
+  });
+});
+
+describe('route table', () => {
+  it('strips the version prefix and sorts endpoints', async () => {
+    const { routeRequest, withOwnerFilter } = await import('../../src/proxy/index.js');
+    expect(routeRequest('GET', '/v1.47/containers/json?all=1').route.kind).toBe('list');
+    expect(routeRequest('POST', '/v1.47/containers/abc/exec').route).toEqual({
+      kind: 'container',
+      ref: 'abc',
+      action: 'exec',
+      change: true,
+    });
+    expect(routeRequest('GET', '/containers/abc/logs?follow=1').route).toMatchObject({ kind: 'container', change: false });
+    expect(routeRequest('GET', '/containers/abc/archive?path=/').route).toMatchObject({ kind: 'container', change: true });
+    expect(routeRequest('POST', '/exec/e1/start').route).toEqual({ kind: 'exec', id: 'e1', action: 'start', change: true });
+    expect(routeRequest('POST', '/v1.44/swarm/init').route.kind).toBe('admin-only');
+    expect(routeRequest('POST', '/containers/x/checkpoints').route.kind).toBe('admin-only');
+    expect(routeRequest('GET', '/v1.44/whatever').route.kind).toBe('unknown');
+    const q = withOwnerFilter(new URLSearchParams({ filters: JSON.stringify({ label: { 'a=b': true }, status: ['running'] }) }), 'alice');
+    expect(JSON.parse(q.get('filters')!)).toEqual({ label: { 'a=b': true, 'ds01.user=alice': true }, status: ['running'] });
+  });
+});
