@@ -166,6 +166,27 @@ export const siteConfigSchema = {
       additionalProperties: true,
     },
     bare_metal_access: { type: ['object', 'null'], additionalProperties: true },
+    docker_proxy: {
+      type: ['object', 'null'],
+      description: 'ds01: the Engine API proxy (ds01-docker-proxy), the server-side docker boundary.',
+      properties: {
+        socket_dir: {
+          type: 'string',
+          minLength: 1,
+          description: 'ds01: directory of the per-user sockets <socket_dir>/<user>/docker.sock (default /run/ds01/docker).',
+        },
+        upstream: {
+          type: 'string',
+          minLength: 1,
+          description: 'ds01: the real daemon, root-only (default DOCKER_HOST, else unix:///var/run/docker.sock).',
+        },
+        users_group: {
+          type: ['string', 'null'],
+          description: "ds01: a Unix group whose members get a socket too (besides every member of the config's groups).",
+        },
+      },
+      additionalProperties: true,
+    },
     access_control: {
       type: ['object', 'null'],
       properties: {
