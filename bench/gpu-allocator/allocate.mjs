@@ -10,11 +10,7 @@
 // through test-support/docker-daemon.mjs. Containers are `docker create`d from the busybox
 // test image (10 running, the rest never started; 4 hold GPUs through wrapper labels) and
 // removed at the end.
-//
-// nvidia-smi is a recording: the test stand-in (itself a Node script, ~40 ms a
-// start) is asked once for the two answers the allocator needs, and a /bin/sh
-// script replays them, so the figures are ds01's own cost. On a real host add
-// the driver's answer time (tens of ms with persistence mode on).
+// nvidia-smi is a recording (bench/support/nvidia-smi-replay.mjs): ds01's own cost.
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -22,6 +18,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { dockerRequest, ensureDocker, parseDockerHost } from '../../test-support/docker-daemon.mjs';
+import { recordNvidiaSmi } from '../support/nvidia-smi-replay.mjs';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -60,19 +57,7 @@ fs.writeFileSync(
   path.join(dir, 'resource-limits.yaml'),
   'defaults: { max_gpu_equivalents: 4, max_gpu_slots_per_container: 4, allow_full_gpu: true }\ndefault_group: student\n',
 );
-// Record the stand-in's answers for the allocator's two calls, and replay them from sh.
-const standIn = path.join(root, 'test-support/bin/nvidia-smi');
-const fakeEnv = { ...process.env, DS01_FAKE_GPUS: 'a100x4' };
-const { QUERY_FIELDS } = await import(path.join(root, 'packages/gpu-allocator/dist/inventory/parse-query.js'));
-const queryArg = `--query-gpu=${QUERY_FIELDS.join(',')}`;
-fs.writeFileSync(path.join(dir, 'list.txt'), (await run(standIn, ['-L'], { env: fakeEnv })).stdout);
-fs.writeFileSync(path.join(dir, 'query.txt'), (await run(standIn, [queryArg, '--format=csv,noheader,nounits'], { env: fakeEnv })).stdout);
-const replay = path.join(dir, 'nvidia-smi');
-fs.writeFileSync(
-  replay,
-  `#!/bin/sh\ncase "$1" in\n  -L) exec cat '${dir}/list.txt' ;;\n  '${queryArg}') exec cat '${dir}/query.txt' ;;\nesac\necho "replay: unrecorded call: $*" >&2\nexit 9\n`,
-  { mode: 0o755 },
-);
+const replay = await recordNvidiaSmi(dir);
 const env = {
   ...process.env,
   DOCKER_HOST: docker.dockerHost,
