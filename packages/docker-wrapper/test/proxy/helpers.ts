@@ -49,12 +49,13 @@ export interface ProxyBox {
 }
 
 /** Starts the built proxy as root on a temp socket dir for the given users, upstream = the test daemon. */
-export async function startProxy(users: string[], configYaml = PROXY_CONFIG, extraArgs: string[] = []): Promise<ProxyBox> {
+/** `users` null: the proxy reads its users from the config (and `{{SOCKETS}}` in the YAML becomes the socket dir). */
+export async function startProxy(users: string[] | null, configYaml = PROXY_CONFIG, extraArgs: string[] = []): Promise<ProxyBox> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ds01-px-'));
   fs.chmodSync(dir, 0o755);
   const socketDir = path.join(dir, 's');
   const config = path.join(dir, 'resource-limits.yaml');
-  fs.writeFileSync(config, configYaml);
+  fs.writeFileSync(config, configYaml.replaceAll('{{SOCKETS}}', socketDir));
   const events = path.join(dir, 'events.jsonl');
   const state = path.join(dir, 'state');
   const toolEnv = (): Record<string, string> => ({
@@ -70,7 +71,7 @@ export async function startProxy(users: string[], configYaml = PROXY_CONFIG, ext
   });
   const proxy = execa(
     process.execPath,
-    [proxyBin, '--socket-dir', socketDir, '--users', users.join(','), '--upstream', dockerHost, ...extraArgs],
+    [proxyBin, ...(users ? ['--socket-dir', socketDir, '--users', users.join(',')] : []), '--upstream', dockerHost, ...extraArgs],
     { env: toolEnv(), extendEnv: false, reject: false, stdin: 'ignore', buffer: false },
   );
   let stderr = '';
