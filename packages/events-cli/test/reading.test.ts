@@ -147,7 +147,7 @@ describe('the fast paths find what a full scan finds', () => {
     expect(buildFilter({ types: ['gpu.*', '*.denied'] }).needles.map((g) => g.map(String))).toEqual([['gpu.', '.denied']]);
   });
 
-  it('--summary and --count (which read only the envelope when they can) agree with the full parse on odd lines', async () => {
+  it('--summary and --count (which read the writer line shape from the bytes) agree with the full parse on odd lines', async () => {
     const file = path.join(tempDir(), 'events.jsonl');
     const ok = v2('2026-01-01T00:00:05.000Z', 'gpu.allocate', { user: 'alice', source: 'ds01-gpu', details: { n: 1 } });
     writeLog(file, [
