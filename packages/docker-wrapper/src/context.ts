@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import type { SiteConfig } from '@ds01/events-core/config';
 import { adminPolicyOf, type CallerIdentity, getCallerIdentity } from '@ds01/events-core/identity';
 import { configFilePath } from '@ds01/events-core/paths';
@@ -53,6 +54,8 @@ export interface WrapperContext {
   configError?: string;
   identity: CallerIdentity;
   policy: WrapperPolicy;
+  /** The caller's socket of the Engine API proxy (`<docker_proxy.socket_dir>/<user>/docker.sock`), when there is one; non-admins only. */
+  proxySocket?: string;
 }
 
 type AccessControl = NonNullable<SiteConfig['raw']['access_control']>;
@@ -76,10 +79,12 @@ function readPolicy(ac: AccessControl | undefined): WrapperPolicy {
  * the rest of a checked command. Anything unexpected there falls back to the
  * full load, which reports problems with file:line.
  */
-function readAccessControl(file: string): AccessControl | undefined | null {
+function readAccessControl(file: string, seen: { proxyDir?: string } = {}): AccessControl | undefined | null {
   try {
     const raw = parseYaml(fs.readFileSync(file, 'utf8')) as Record<string, unknown> | null;
     if (!raw || typeof raw !== 'object') return null;
+    const proxy = raw.docker_proxy as Record<string, unknown> | undefined | null;
+    if (proxy && typeof proxy === 'object' && typeof proxy.socket_dir === 'string') seen.proxyDir = proxy.socket_dir;
     const ac = raw.access_control as Record<string, unknown> | undefined | null;
     if (ac === undefined || ac === null) return undefined;
     if (typeof ac !== 'object' || Array.isArray(ac)) return null;
@@ -89,6 +94,19 @@ function readAccessControl(file: string): AccessControl | undefined | null {
     return ac as AccessControl;
   } catch {
     return null;
+  }
+}
+
+/** Where ds01-docker-proxy puts the per-user sockets unless `docker_proxy.socket_dir` says otherwise. */
+export const DEFAULT_PROXY_SOCKET_DIR = '/run/ds01/docker';
+
+/** The user's proxy socket when the proxy serves one (a socket file at `<dir>/<user>/docker.sock`). */
+export function proxySocketOf(dir: string, user: string): string | undefined {
+  const sock = path.join(dir, user, 'docker.sock');
+  try {
+    return fs.statSync(sock).isSocket() ? sock : undefined;
+  } catch {
+    return undefined;
   }
 }
 
@@ -102,10 +120,14 @@ export async function loadContext(env: NodeJS.ProcessEnv = process.env): Promise
     return config;
   };
   let configError: string | undefined;
-  let ac = readAccessControl(file);
+  const seen: { proxyDir?: string } = {};
+  let ac = readAccessControl(file, seen);
   if (ac === null) {
     try {
-      ac = (await full()).raw.access_control ?? undefined;
+      const raw = (await full()).raw;
+      ac = raw.access_control ?? undefined;
+      const proxy = raw.docker_proxy as { socket_dir?: unknown } | undefined | null;
+      if (typeof proxy?.socket_dir === 'string') seen.proxyDir = proxy.socket_dir;
     } catch (err) {
       configError = (err as Error).message;
       ac = undefined;
@@ -114,6 +136,10 @@ export async function loadContext(env: NodeJS.ProcessEnv = process.env): Promise
   const identity = getCallerIdentity(adminPolicyOf({ access_control: ac }), env);
   const ctx: WrapperContext = { env, fullConfig: full, identity, policy: readPolicy(ac) };
   if (configError) ctx.configError = configError;
+  if (!identity.isAdmin) {
+    const sock = proxySocketOf(seen.proxyDir ?? DEFAULT_PROXY_SOCKET_DIR, identity.user);
+    if (sock) ctx.proxySocket = sock;
+  }
   if (identity.ignoredAsUser) {
     logEvent('auth.bypass', {
       user: identity.user,

@@ -1,5 +1,6 @@
-import { type ContainerInspect, type ContainerSummary, Engine } from '@ds01/events-core/engine';
+import { type ContainerInspect, type ContainerSummary, Engine, EngineError } from '@ds01/events-core/engine';
 import { type ContainerFacts, factsFromInspect } from '@ds01/events-core/labels';
+import { Denial } from './deny.js';
 
 export type DockerClient = Engine;
 
@@ -17,8 +18,23 @@ export interface ResolvedContainer {
  * result is exactly what the real client will act on); null when none.
  */
 export async function resolveContainer(docker: Engine, ref: string): Promise<ResolvedContainer | null> {
-  const inspect = await docker.inspectContainer(ref);
+  let inspect: ContainerInspect | null;
+  try {
+    inspect = await docker.inspectContainer(ref);
+  } catch (err) {
+    // Behind ds01-docker-proxy another user's container is already refused there (403, "ds01: <rule>: ...").
+    if (err instanceof EngineError && err.statusCode === 403) throw proxyRefusal(err.message, ref);
+    throw err;
+  }
   return inspect ? { facts: factsFromInspect(inspect), inspect } : null;
+}
+
+/** The proxy's refusal as the wrapper's own Denial (same rule names). */
+function proxyRefusal(message: string, ref: string): Denial {
+  const m = /ds01: ([a-z0-9:_-]+): ([^]*)$/i.exec(message);
+  if (!m) return new Denial('proxy', message, 'Ask an administrator.', ref);
+  const [reason, ...hint] = m[2]!.split('. ');
+  return new Denial(m[1]!, reason!.replace(/\.$/, ''), hint.join('. '), ref);
 }
 
 /** Containers labelled as the user's (any state, or running only). */

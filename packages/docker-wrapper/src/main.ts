@@ -96,10 +96,12 @@ export async function dispatch(argv: string[], env: NodeJS.ProcessEnv): Promise<
 
   const childEnv = { ...env };
   const hosts = hostFlags(parsed);
-  const endpoint = hosts[0] ?? envEndpoint(env);
+  // Behind the Engine API proxy (the server-side boundary), the caller's own socket is the daemon for them and for us.
+  const viaProxy = ctx.proxySocket ? `unix://${ctx.proxySocket}` : undefined;
+  const endpoint = viaProxy ?? hosts[0] ?? envEndpoint(env);
   try {
     if (!identity.isAdmin) {
-      if (hosts.some((h) => !sameEndpoint(h, envEndpoint(env))))
+      if (hosts.some((h) => !sameEndpoint(h, envEndpoint(env)) && !(viaProxy && sameEndpoint(h, viaProxy))))
         throw new Denial('other-daemon', `-H ${hosts[0]} talks to another Docker daemon`, 'Leave out -H/--host.');
       const context = contextFlag(parsed);
       if (context !== undefined && context !== 'default')

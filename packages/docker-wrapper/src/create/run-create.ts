@@ -133,7 +133,8 @@ export async function runCreate(
         ...(g.weight !== undefined ? { weight: g.weight } : {}),
       }));
     if (plan.gpuRequest) details.gpu_request = plan.gpuRequest;
-    logEvent('container.create', { user: plan.owner, source: EVENT_SOURCE, details });
+    // Behind ds01-docker-proxy the proxy logs the create (it sees every create, whoever sent it): one event, not two.
+    if (!ctx.proxySocket) logEvent('container.create', { user: plan.owner, source: EVENT_SOURCE, details });
   } else if (reservation && plan.name) {
     await releaseGpus(ctx.env, plan.name, 'create_failed').catch((err: Error) => {
       process.stderr.write(`ds01: warning: could not release the GPU reservation: ${err.message}\n`);

@@ -1,0 +1,57 @@
+import { execa } from 'execa';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeDocker, removeContainersByLabel, testImage, uniqueName } from '../../../../test-support/docker.js';
+import { apiContainer, inspectContainer, realDocker, TEST_LABEL, wrapperBin } from '../helpers.js';
+import { PROXY_CONFIG, type ProxyBox, startProxy } from './helpers.js';
+
+describeDocker('the wrapper in front of the proxy (as the real user alice)', () => {
+  let box: ProxyBox;
+  let bobName: string;
+  beforeAll(async () => {
+    box = await startProxy(['alice', 'bob'], `${PROXY_CONFIG}docker_proxy:\n  socket_dir: {{SOCKETS}}\n`);
+    bobName = uniqueName('bob-behind');
+    await apiContainer(bobName, { 'ds01.user': 'bob', 'ds01.managed': 'true' });
+  });
+  afterAll(async () => {
+    await removeContainersByLabel(TEST_LABEL);
+    await box?.stop();
+  });
+
+  // DOCKER_HOST names a daemon alice cannot reach: only the proxy socket the wrapper finds can make these work.
+  const wrapperAsAlice = (args: string[]) =>
+    execa('runuser', ['-u', 'alice', '--', process.execPath, wrapperBin, ...args], {
+      env: {
+        PATH: '/usr/sbin:/usr/bin:/sbin:/bin',
+        HOME: '/home/alice',
+        DOCKER_HOST: 'unix:///nonexistent/docker.sock',
+        DS01_CONFIG: box.config,
+        DS01_EVENTS_FILE: box.events,
+        DS01_REAL_DOCKER: realDocker,
+      },
+      extendEnv: false,
+      reject: false,
+      stdin: 'ignore',
+    });
+
+  it('run goes through her proxy socket: the wrapper’s labels pass the proxy’s check, one container.create event', async () => {
+    const name = uniqueName('alice-wrapped');
+    const r = await wrapperAsAlice(['run', '-d', '--name', name, '-l', TEST_LABEL, '--network', 'none', testImage, 'sleep', '60']);
+    expect(r.exitCode, `${r.stderr}\n${box.stderr()}`).toBe(0);
+    const c = (await inspectContainer(name))!;
+    expect(c.Config.Labels['ds01.user']).toBe('alice');
+    expect(c.Config.Labels['ds01.interface']).toBe('docker');
+    expect(c.HostConfig.CgroupParent).toBe('ds01-student-alice.slice');
+    const creates = box.readEvents().filter((e) => e.event_type === 'container.create' && e.details.container === name);
+    expect(creates.map((e) => e.source)).toEqual(['ds01-docker-proxy']);
+    const ps = await wrapperAsAlice(['ps', '-a', '--format', '{{.Names}}']);
+    expect(String(ps.stdout).split('\n')).toContain(name);
+    expect(String(ps.stdout).split('\n')).not.toContain(bobName);
+  });
+
+  it('bob’s container is refused with the wrapper’s own message (the proxy’s 403 read as the rule)', async () => {
+    const r = await wrapperAsAlice(['inspect', bobName]);
+    expect(r.exitCode).toBe(1);
+    expect(String(r.stderr)).toContain('ds01: refused (not-owner)');
+    expect(box.readEvents().some((e) => e.event_type === 'auth.denied' && e.user === 'alice' && e.details.target === bobName)).toBe(true);
+  });
+});
