@@ -16,6 +16,7 @@ export {
   listClassifiedContainers,
 } from './list-containers.js';
 export { type Notice, type NoticeResult, sendNotice, terminalsOf } from './notify.js';
+export { clearRemovalMark, markRemoval, takeRemovalMark } from './removal-marks.js';
 export {
   type StopExpectation,
   type StoppableContainer,
