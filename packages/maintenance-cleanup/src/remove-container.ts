@@ -1,4 +1,4 @@
-import { type ClassifiedContainer, classifyContainer } from '@ds01/events-core/jobs';
+import { type ClassifiedContainer, classifyContainer, clearRemovalMark, markRemoval } from '@ds01/events-core/jobs';
 import type Docker from 'dockerode';
 import type { Decision } from './decide-removal.js';
 import { messageOf, statusOf } from './docker-errors.js';
@@ -20,6 +20,7 @@ export async function removeIfStillDue(
   listed: ClassifiedContainer,
   decide: (c: ClassifiedContainer, now: number) => Decision | null,
   removeVolumes: boolean,
+  source: string,
 ): Promise<RemoveOutcome> {
   let info: Awaited<ReturnType<typeof inspect>>;
   try {
@@ -36,9 +37,12 @@ export async function removeIfStillDue(
   if (decision?.action !== 'remove') {
     return { outcome: 'changed', detail: `no longer due (${decision?.detail ?? 'not a candidate'}); left alone` };
   }
+  // This job logs the removal (with its reason); the mark tells the Docker watcher not to log it again.
+  markRemoval(fresh.id, source);
   try {
     await docker.getContainer(fresh.id).remove({ force: false, v: removeVolumes });
   } catch (err) {
+    clearRemovalMark(fresh.id);
     const status = statusOf(err);
     if (status === 404) return { outcome: 'vanished', detail: 'removed by someone else just now' };
     if (status === 409) return { outcome: 'changed', detail: `Docker refused the removal: ${messageOf(err)}` };

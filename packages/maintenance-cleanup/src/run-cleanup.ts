@@ -192,7 +192,7 @@ class Run {
     const volumes = resolveUserLimits(this.config, c.owner ?? '').policies.cleanup_remove_anonymous_volumes === true;
     let result: Awaited<ReturnType<typeof removeIfStillDue>>;
     try {
-      result = await removeIfStillDue(this.docker, c, decide, volumes);
+      result = await removeIfStillDue(this.docker, c, decide, volumes, SOURCE);
     } catch (err) {
       result = { outcome: 'failed', detail: messageOf(err) };
     }

@@ -111,6 +111,9 @@ describeDocker('ds01-cleanup containers', () => {
       const removals = events(s, 'container.remove');
       const byName = Object.fromEntries(removals.map((e) => [e.details.container, e]));
       expect(Object.keys(byName).sort()).toEqual(['created', 'created-gpu', 'expired', 'noowner'].map((n) => m(n).name).sort());
+      // Each removal is marked as this job's, so the Docker watcher does not log it a second time.
+      for (const gone of ['expired', 'created', 'created-gpu', 'noowner'])
+        expect(fs.readFileSync(path.join(s.state, 'removal-marks', m(gone).id), 'utf8')).toBe('ds01-cleanup');
       expect(byName[m('expired').name]).toMatchObject({
         user: 'alice',
         source: 'ds01-cleanup',

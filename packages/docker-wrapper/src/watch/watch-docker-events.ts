@@ -1,4 +1,5 @@
 import { eventsFilePath, logEvent } from '@ds01/events-core';
+import { takeRemovalMark } from '@ds01/events-core/jobs';
 import { checkContinuity } from './check-continuity.js';
 import { ContainerMemory } from './container-memory.js';
 import { describeEvent, type PlannedEvent } from './describe-event.js';
@@ -272,7 +273,9 @@ export class DockerEventWatcher {
       return;
     }
     const described = await describeEvent(ev, (id) => this.options.docker.inspect(id), this.memory);
-    if (described.event) await this.append(described.event);
+    // A maintenance job that removed the container logged container.remove itself, with its reason.
+    const loggedByJob = described.event?.type === 'container.remove' && takeRemovalMark(ev.id) !== null;
+    if (described.event && !loggedByJob) await this.append(described.event);
     this.remember(ev.key);
     if (described.reconcileGpus) this.reconciler.request();
     this.scheduleFlush();

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { markRemoval } from '@ds01/events-core/jobs';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeDocker, dockerApi, testImage, uniqueName } from '../../../../test-support/docker.js';
@@ -120,6 +121,20 @@ describeDocker('ds01-docker-watch on the real engine', () => {
       expect(typeof stop.details?.ran_for_s).toBe('number');
     }
     expect(events.find((e) => e.event_type === 'container.remove')?.details?.container).toBe(`${name}-b`);
+  });
+
+  it('leaves a removal that a maintenance job marked to that job, and logs the unmarked one', async () => {
+    const marked = await docker('create', '--label', LABEL, '--label', 'ds01.user=carol', testImage, 'true');
+    const plain = await docker('create', '--label', LABEL, '--label', 'ds01.user=carol', testImage, 'true');
+    created.push(marked, plain);
+    markRemoval(marked, 'ds01-cleanup', box.env);
+    await docker('rm', marked);
+    await docker('rm', plain);
+    // Docker reports the destroys in order, so once the second is logged the first was handled.
+    await waitFor('the unmarked remove event', () => eventsFor(box.eventsFile, plain).some((e) => e.event_type === 'container.remove'));
+    expect(eventsFor(box.eventsFile, marked).map((e) => e.event_type)).toEqual(['container.create']);
+    expect(eventsFor(box.eventsFile, plain).map((e) => e.event_type)).toEqual(['container.create', 'container.remove']);
+    expect(fs.readdirSync(`${box.stateDir}/removal-marks`)).not.toContain(marked);
   });
 
   it('logs an OOM kill once, and the stop that follows it as OOM-killed', async () => {
