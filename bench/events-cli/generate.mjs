@@ -1,5 +1,5 @@
 // Writes a synthetic ds01 event log in the exact shape events-core writes
-// (v2 envelope, ~216 bytes a line), timestamps evenly spread over `days`
+// (v2 envelope with id, host, pid and actor, ~313 bytes a line), timestamps evenly spread over `days`
 // and ending now, so --since 1h has about an hour of events to find.
 // Usage: node bench/events-cli/generate.mjs OUT [COUNT=1000000] [DAYS=30]
 import fs from 'node:fs';

@@ -141,13 +141,12 @@ function shadows(buf: Buffer, start: number, end: number): boolean {
   return false;
 }
 
-function isDigit(c: number | undefined): boolean {
-  return c !== undefined && c >= 0x30 && c <= 0x39;
+function digit(c: number | undefined): number {
+  return c !== undefined && c >= 0x30 && c <= 0x39 ? c - 0x30 : -100;
 }
 
 // The hour of the last timestamp read and its epoch ms: consecutive events share it.
 const hourBytes = Buffer.alloc(13);
-const DIGIT_AT = [14, 15, 17, 18, 20, 21, 22];
 let hourBase = Number.NaN;
 
 /**
@@ -170,10 +169,19 @@ function timeOf(buf: Buffer, start: number, end: number): number {
     buf.copy(hourBytes, 0, start, start + 13);
     hourBase = base;
   }
-  for (const i of DIGIT_AT) if (!isDigit(buf[start + i])) return quickTime(buf.toString('latin1', start, end));
-  const d = (i: number) => (buf[start + i] as number) - 0x30;
-  const mm = d(14) * 10 + d(15);
-  const ss = d(17) * 10 + d(18);
-  if (mm > 59 || ss > 59) return quickTime(buf.toString('latin1', start, end));
-  return hourBase + mm * 60_000 + ss * 1000 + d(20) * 100 + d(21) * 10 + d(22);
+  const m1 = digit(buf[start + 14]);
+  const m2 = digit(buf[start + 15]);
+  const s1 = digit(buf[start + 17]);
+  const s2 = digit(buf[start + 18]);
+  const f1 = digit(buf[start + 20]);
+  const f2 = digit(buf[start + 21]);
+  const f3 = digit(buf[start + 22]);
+  // digit() gives -100 for a non-digit, which makes its sum negative.
+  const mm = m1 * 10 + m2;
+  const ss = s1 * 10 + s2;
+  const ms = f1 * 100 + f2 * 10 + f3;
+  if (!(mm >= 0 && mm < 60 && ss >= 0 && ss < 60 && ms >= 0) || m2 < 0 || s2 < 0 || f2 < 0 || f3 < 0) {
+    return quickTime(buf.toString('latin1', start, end));
+  }
+  return hourBase + mm * 60_000 + ss * 1000 + ms;
 }

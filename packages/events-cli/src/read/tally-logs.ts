@@ -18,7 +18,21 @@ export interface ParallelOptions {
 
 /** Read blocks of a worker: smaller than a single scan's, as several run at once. */
 const WORKER_BLOCK_BYTES = 1 << 20;
-const WORKER_SCRIPT = new URL('./tally-worker.js', import.meta.url);
+
+/**
+ * The worker entry: next to this module, or in dist/read/ when this code is
+ * part of the bundled bin (dist/bin/). Null when running from the TypeScript
+ * sources (in-process tests), which count in one thread; anywhere else a
+ * missing entry is an error rather than a silent loss of the workers.
+ */
+function workerScript(): URL | null {
+  for (const candidate of ['./tally-worker.js', '../read/tally-worker.js']) {
+    const url = new URL(candidate, import.meta.url);
+    if (fs.existsSync(fileURLToPath(url))) return url;
+  }
+  if (import.meta.url.endsWith('.ts')) return null;
+  throw new Error(`tally-worker.js is missing next to ${fileURLToPath(import.meta.url)} (rebuild events-cli)`);
+}
 
 /**
  * Counts the matching events of several logs (each with its rotated and .gz
@@ -42,8 +56,8 @@ export async function tallyLogs(
   const logs = await Promise.all(files.map((f) => planPieces(f, filter, parallel.pieceBytes)));
   const total = logs.reduce((n, pieces) => n + pieces.length, 0);
   const workers = Math.min(parallel.workers, total);
-  if (workers <= 1 || !fs.existsSync(fileURLToPath(WORKER_SCRIPT))) {
-    // One thread (also when running from the TypeScript sources, which have no worker script).
+  const script = workers > 1 ? workerScript() : null;
+  if (!script) {
     for (const pieces of logs) {
       for (const piece of pieces) {
         if (await tallyRange(piece, result, stats, { filter, stopAfter })) break;
@@ -51,7 +65,7 @@ export async function tallyLogs(
     }
     return result;
   }
-  const replies = await runPool(logs, filter, mode, utc, workers, stopAfter);
+  const replies = await runPool(script, logs, filter, mode, utc, workers, stopAfter);
   for (const perLog of replies) {
     for (const reply of perLog) {
       if (!reply) break; // not counted: an earlier piece of this log stopped
@@ -71,6 +85,7 @@ interface Done {
 
 /** Counts every piece in a pool of worker threads; per log, the replies in piece order. */
 async function runPool(
+  script: URL,
   logs: Piece[][],
   filter: EventFilter,
   mode: 'summary' | 'count',
@@ -83,7 +98,7 @@ async function runPool(
   // Per log, the first piece known to have stopped: later ones need not be counted.
   const stoppedAt = logs.map(() => Number.POSITIVE_INFINITY);
   const data: TallyWorkerData = { spec: filter.spec, mode, utc, blockBytes: WORKER_BLOCK_BYTES };
-  const pool = Array.from({ length: size }, () => new Worker(WORKER_SCRIPT, { workerData: data }));
+  const pool = Array.from({ length: size }, () => new Worker(script, { workerData: data }));
   let next = 0;
   try {
     await Promise.all(
