@@ -486,7 +486,7 @@ export async function runIdle(opts: RunOptions, config: SiteConfig = loadSiteCon
   };
   logEvent('maintenance.run_summary', {
     source: JOB,
-    details: { job: JOB, counts, dry_run: opts.dryRun, duration_ms: report.duration_ms, failures },
+    details: { job: 'idle', counts, dry_run: opts.dryRun, duration_ms: report.duration_ms, failures },
   });
   return report;
 }

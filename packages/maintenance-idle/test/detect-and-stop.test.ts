@@ -196,5 +196,6 @@ describeDocker('ds01-idle: detection, two warnings, stop', () => {
   it('reads GPU demand from ds01-gpu status, and logs a summary per run', () => {
     expect(runs[0]?.report.demand).toMatchObject({ source: 'ds01-gpu', allocated: 1, total: 8, high: false });
     expect(readEvents(site, 'maintenance.run_summary')).toHaveLength(runs.length);
+    expect(readEvents(site, 'maintenance.run_summary').map((e) => e.details.job)).toEqual(runs.map(() => 'idle'));
   });
 });
