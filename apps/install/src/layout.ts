@@ -18,6 +18,12 @@ export const SITE = {
   eventsFile: '/var/log/ds01/events.jsonl',
   stateDir: '/var/lib/ds01',
   manifestFile: '/var/lib/ds01/install-manifest.json',
+  /** Users' shells point DOCKER_HOST at their ds01-docker-proxy socket. */
+  profileFile: '/etc/profile.d/ds01-docker.sh',
+  /** Makes the daemon's own socket root-only, so the proxy is the only way in. */
+  dockerSocketDropIn: '/etc/systemd/system/docker.socket.d/ds01.conf',
+  /** ds01-docker-proxy's per-user sockets: <dir>/<user>/docker.sock. */
+  proxySocketDir: '/run/ds01/docker',
 } as const;
 
 /** Modes and owners the installer sets and the doctor checks. */
@@ -38,12 +44,15 @@ export const EXPECTED_BINS = [
   'ds01-runtime',
   'ds01-cleanup',
   'ds01-docker-watch',
+  'ds01-docker-proxy',
   'ds01-install',
 ] as const;
 
 /** The wrapper is installed a second time under the client's name. */
 export const WRAPPER_BIN = 'ds01-docker';
 export const DOCKER_NAME = 'docker';
+/** The server-side boundary: with it installed, the daemon socket becomes root-only. */
+export const PROXY_BIN = 'ds01-docker-proxy';
 /** Where a pre-existing /usr/local/bin/docker is kept while ds01 is installed. */
 export const DOCKER_BACKUP_SUFFIX = '.pre-ds01';
 

@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SourceTree } from './find-bins.js';
-import { DIR_MODES, DOCKER_NAME, SITE, WRAPPER_BIN } from './layout.js';
-import { renderLogrotate, renderShim, renderSudoers } from './render-site-files.js';
+import { DIR_MODES, DOCKER_NAME, PROXY_BIN, SITE, WRAPPER_BIN } from './layout.js';
+import { renderDockerSocketDropIn, renderLogrotate, renderProfile, renderShim, renderSudoers } from './render-site-files.js';
 
 interface Base {
   /** The path on the installed host (absolute, without the prefix). */
@@ -142,6 +142,28 @@ export function planInstall(tree: SourceTree, nodePath: string, warnings: string
 
   const units: string[] = [];
   if (tree.systemdUnits.length > 0) dir(SITE.systemdDir, 'systemd units');
+  if (tree.bins.some((b) => b.name === PROXY_BIN)) {
+    dir(path.posix.dirname(SITE.dockerSocketDropIn), 'docker.socket drop-ins');
+    items.push({
+      kind: 'file',
+      path: SITE.dockerSocketDropIn,
+      what: 'docker.socket drop-in: the daemon socket root-only (applies after systemctl restart docker.socket)',
+      content: renderDockerSocketDropIn(),
+      mode: 0o644,
+      owner: 'root',
+      group: 'root',
+    });
+    dir(path.posix.dirname(SITE.profileFile), 'profile.d');
+    items.push({
+      kind: 'file',
+      path: SITE.profileFile,
+      what: "login shells' DOCKER_HOST: the user's ds01-docker-proxy socket",
+      content: renderProfile(),
+      mode: 0o644,
+      owner: 'root',
+      group: 'root',
+    });
+  }
   for (const unit of tree.systemdUnits) {
     items.push({
       kind: 'file',

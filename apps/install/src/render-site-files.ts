@@ -75,3 +75,35 @@ Defaults!DS01_GPU env_reset
 %docker ALL=(root) NOPASSWD: DS01_GPU
 `;
 }
+
+/**
+ * docker.socket drop-in: the daemon's socket becomes root:root 0660, so
+ * membership of group docker no longer opens it (users keep that group: it
+ * lets them append to the event log and run ds01-gpu through sudo). Takes
+ * effect when docker.socket is restarted, which the installer leaves to the
+ * admin (restarting Docker stops containers unless live-restore is on).
+ */
+export function renderDockerSocketDropIn(): string {
+  return `# Installed by ds01-install: only root may open the Docker daemon's socket.
+# Users reach Docker through ds01-docker-proxy (${SITE.proxySocketDir}/<user>/docker.sock),
+# which applies ds01's rules to every request. Apply with:
+#   systemctl daemon-reload && systemctl restart docker.socket docker
+[Socket]
+SocketMode=0660
+SocketUser=root
+SocketGroup=root
+`;
+}
+
+/** Login shells talk to the user's proxy socket (when the proxy serves one; root and others keep the default). */
+export function renderProfile(): string {
+  return `# Installed by ds01-install: docker clients (the CLI, compose, SDKs, VS Code)
+# talk to ds01-docker-proxy, the only way to the Docker daemon for users.
+ds01_user="\${USER:-$(id -un)}"
+if [ "$(id -u)" != 0 ] && [ -S "${SITE.proxySocketDir}/\${ds01_user}/docker.sock" ]; then
+  DOCKER_HOST="unix://${SITE.proxySocketDir}/\${ds01_user}/docker.sock"
+  export DOCKER_HOST
+fi
+unset ds01_user
+`;
+}

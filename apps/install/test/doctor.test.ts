@@ -94,6 +94,41 @@ describeDocker('ds01-install doctor', () => {
     expect(check(report, 'real-client')?.message).toMatch(/is the ds01 wrapper itself/);
   });
 
+  it('fails when users can open the daemon socket, and says whether ds01-docker-proxy serves sockets', async () => {
+    const { prefix, env } = await installedHost();
+    const dir = tempDir('open-socket');
+    cleanup.push(dir);
+    // A directory users can enter, as /run is.
+    fs.chmodSync(dir, 0o755);
+    const net = await import('node:net');
+    const sock = path.join(dir, 'docker.sock');
+    const server = net.createServer().listen(sock);
+    await new Promise((r) => server.once('listening', r));
+    try {
+      fs.chmodSync(sock, 0o666);
+      const open = await doctor(prefix, { ...env, DOCKER_HOST: `unix://${sock}` });
+      expect(check(open.report, 'daemon-socket')).toMatchObject({ state: 'fail' });
+      expect(check(open.report, 'daemon-socket')?.fix).toContain('docker.socket');
+      fs.chmodSync(sock, 0o660);
+      const closed = await doctor(prefix, { ...env, DOCKER_HOST: `unix://${sock}` });
+      expect(check(closed.report, 'daemon-socket')).toMatchObject({ state: 'ok' });
+      // Under --prefix, no proxy socket is a warning; one user's socket is enough.
+      expect(check(closed.report, 'docker-proxy')).toMatchObject({ state: 'warn' });
+      fs.mkdirSync(path.join(prefix, 'run/ds01/docker/alice'), { recursive: true });
+      const proxy = net.createServer().listen(path.join(prefix, 'run/ds01/docker/alice/docker.sock'));
+      await new Promise((r) => proxy.once('listening', r));
+      try {
+        const served = await doctor(prefix, env);
+        expect(check(served.report, 'docker-proxy')).toMatchObject({ state: 'ok' });
+        expect(check(served.report, 'docker-proxy')?.message).toContain('alice');
+      } finally {
+        proxy.close();
+      }
+    } finally {
+      server.close();
+    }
+  });
+
   it('fails when Docker does not answer', async () => {
     const { prefix, env } = await installedHost();
     const { code, report } = await doctor(prefix, { ...env, DOCKER_HOST: `unix://${prefix}/no.sock` });

@@ -13,7 +13,7 @@ export function tempDir(name: string): string {
 }
 
 const ALL_BINS: Record<string, string[]> = {
-  'docker-wrapper': ['ds01-docker', 'ds01-docker-watch'],
+  'docker-wrapper': ['ds01-docker', 'ds01-docker-watch', 'ds01-docker-proxy'],
   'gpu-allocator': ['ds01-gpu'],
   'events-cli': ['ds01-events'],
   'maintenance-idle': ['ds01-idle'],

@@ -48,6 +48,7 @@ describe('ds01-install --prefix', () => {
       'ds01-runtime',
       'ds01-cleanup',
       'ds01-docker-watch',
+      'ds01-docker-proxy',
       'ds01-install',
     ]) {
       const st = fs.statSync(path.join(bin, name));
@@ -97,6 +98,40 @@ describe('ds01-install --prefix', () => {
     expect(fs.statSync(sudoers).mode & 0o7777).toBe(0o440);
     expect(fs.readFileSync(sudoers, 'utf8')).toMatch(/^%docker ALL=\(root\) NOPASSWD: DS01_GPU$/m);
     expect(fs.readFileSync(sudoers, 'utf8')).toMatch(/^Cmnd_Alias DS01_GPU = \/usr\/local\/bin\/ds01-gpu$/m);
+  });
+
+  it('closes the daemon socket to users (docker.socket drop-in) and points login shells at their proxy socket', async () => {
+    const { source, prefix } = setup();
+    await installJson(prefix, source);
+    const dropIn = fs.readFileSync(path.join(prefix, 'etc/systemd/system/docker.socket.d/ds01.conf'), 'utf8');
+    expect(dropIn).toMatch(/^\[Socket\]$/m);
+    expect(dropIn).toMatch(/^SocketMode=0660$/m);
+    expect(dropIn).toMatch(/^SocketGroup=root$/m);
+    const profile = path.join(prefix, 'etc/profile.d/ds01-docker.sh');
+    expect(fs.statSync(profile).mode & 0o7777).toBe(0o644);
+    // As alice, with her socket in place, a login shell gets DOCKER_HOST; root keeps the default.
+    const text = fs.readFileSync(profile, 'utf8');
+    const shell = (user: string | null, socketDir: string) => {
+      const script = text.replaceAll('/run/ds01/docker', socketDir);
+      const args = ['-c', `${script}\nprintf %s "$DOCKER_HOST"`];
+      return user
+        ? execa('runuser', ['-u', user, '--', 'sh', ...args], { env: { PATH: '/usr/sbin:/usr/bin:/bin', USER: user }, extendEnv: false })
+        : execa('sh', args, { env: { PATH: '/usr/bin:/bin', USER: 'root' }, extendEnv: false });
+    };
+    const dir = tempDir('sockets');
+    cleanup.push(dir);
+    fs.chmodSync(dir, 0o755);
+    expect((await shell('alice', dir)).stdout).toBe('');
+    fs.mkdirSync(path.join(dir, 'alice'));
+    const net = await import('node:net');
+    const server = net.createServer().listen(path.join(dir, 'alice', 'docker.sock'));
+    await new Promise((r) => server.once('listening', r));
+    try {
+      expect((await shell('alice', dir)).stdout).toBe(`unix://${dir}/alice/docker.sock`);
+      expect((await shell(null, dir)).stdout).toBe('');
+    } finally {
+      server.close();
+    }
   });
 
   it('writes an example config that loads as it is, with no unknown key', async () => {

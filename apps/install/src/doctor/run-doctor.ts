@@ -5,6 +5,7 @@ import { checkDockerDaemon } from './check-docker.js';
 import { checkBins, checkCron, checkEventLog, checkLogDir, checkLogrotate, checkStateDir, checkSudoers } from './check-files.js';
 import { checkNvidiaSmi } from './check-gpus.js';
 import { checkRealClient, checkWrapperFirst } from './check-path.js';
+import { checkDaemonSocket, checkProxySockets } from './check-proxy.js';
 import { checkWatcher } from './check-watcher.js';
 import type { CheckResult, DoctorContext } from './types.js';
 
@@ -35,6 +36,8 @@ export async function runDoctor(opts: { prefix: string; env?: NodeJS.ProcessEnv 
     checkRealClient(ctx),
     checkBins(ctx),
     docker,
+    checkDaemonSocket(ctx),
+    checkProxySockets(ctx),
     gpus,
     checkConfig(ctx),
     checkLogDir(ctx),
