@@ -5,8 +5,9 @@ import { normaliseRecord } from '@ds01/events-core/read';
 import { describe, expect, it } from 'vitest';
 import { buildFilter } from '../src/build-filter.js';
 import { parseHit, quickTime } from '../src/read/hit.js';
-import { planPieces } from '../src/read/plan-pieces.js';
+import { closePieces, planPieces } from '../src/read/plan-pieces.js';
 import { readEnvelope, spans } from '../src/read/read-envelope.js';
+import { tallyRange } from '../src/read/tally-range.js';
 import { Summariser } from '../src/summarise.js';
 import { cli, legacy, run, tempDir, v1, v2 } from './helpers/fixtures.js';
 
@@ -331,7 +332,31 @@ describe('--summary and --count over mixed, rotated and compressed logs', () => 
       }
       if (size >= bytes.length) expect(pieces.length).toBe(1);
       if (size === 999) expect(pieces.length).toBeGreaterThan(20);
+      closePieces(pieces);
     }
+  });
+
+  it('counts the files that were planned, even when rotation renames them before the pieces are read', async () => {
+    const dir = tempDir();
+    const live = path.join(dir, 'events.jsonl');
+    const lines: string[] = [];
+    for (let i = 0; i < 50; i++) lines.push(v2(new Date(Date.parse(T) + i * 1000).toISOString(), 'gpu.allocate', { user: 'alice' }));
+    fs.writeFileSync(live, `${lines.join('\n')}\n`);
+    const filter = buildFilter({});
+    const pieces = await planPieces(live, filter, 1000);
+    expect(pieces.length).toBeGreaterThan(4);
+    // logrotate's rename: the live file becomes .1 and a new, different one takes its name.
+    fs.renameSync(live, `${live}.1`);
+    fs.writeFileSync(live, `${v2(T, 'auth.denied', { user: 'bob' })}\n`.repeat(200));
+    const s = new Summariser(true);
+    const stats = { skipped: 0 };
+    try {
+      for (const piece of pieces) await tallyRange(piece, s, stats, { filter });
+    } finally {
+      closePieces(pieces);
+    }
+    expect(s.result()).toMatchObject({ total: 50, by_type: { 'gpu.allocate': 50 }, by_user: { alice: 50 } });
+    expect(stats.skipped).toBe(0);
   });
 
   it('with --since, cuts only what the binary search left to read, and skips files older than the window', async () => {
@@ -346,6 +371,7 @@ describe('--summary and --count over mixed, rotated and compressed logs', () => 
     fs.writeFileSync(live, `${lines.join('\n')}\n`);
     const since = now - 60 * 60_000;
     const pieces = await planPieces(live, buildFilter({ since }), 2000);
+    closePieces(pieces);
     expect(pieces.every((p) => p.file.path === live)).toBe(true);
     expect(pieces[0]?.start).toBeGreaterThan(fs.statSync(live).size / 2);
     const r = await run(['--count', '--since', '1h'], live, { env: { DS01_EVENTS_PIECE_BYTES: '2000', DS01_EVENTS_WORKERS: '2' } });

@@ -16,22 +16,41 @@ const NEWLINE = 0x0a;
  * lines can be searched as bytes before any is decoded. The last chunk may
  * end without a newline (a line still being written). For .gz files offsets
  * count decompressed bytes. A plain file may be read up to `end` only (a
- * line start, when a scan is split into byte ranges); `blockBytes` sizes
- * the two read blocks.
+ * line start, when a scan is split into byte ranges), and through a
+ * descriptor the caller opened (`fd`, left open): the pieces of one split
+ * scan then all read the file that was planned, even if rotation renames
+ * it meanwhile. `blockBytes` sizes the two read blocks.
  */
 export function forwardChunks(
   file: LogFile,
   start: number,
   end = Number.POSITIVE_INFINITY,
   blockBytes = CHUNK_BYTES,
+  fd?: number,
 ): AsyncGenerator<Chunk> {
-  return file.compressed ? gzipChunks(file.path, start) : plainChunks(file.path, start, end, blockBytes);
+  return file.compressed ? gzipChunks(file.path, start) : plainChunks(file.path, start, end, blockBytes, fd);
 }
 
-async function* plainChunks(path: string, start: number, end: number, blockBytes: number): AsyncGenerator<Chunk> {
-  let fh: fs.promises.FileHandle;
+/** The part of a FileHandle plainChunks uses; also made over a plain descriptor. */
+interface Reader {
+  read(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
+  close(): Promise<void>;
+}
+
+function descriptorReader(fd: number): Reader {
+  return {
+    read: (buffer, offset, length, position) =>
+      new Promise((resolve, reject) => {
+        fs.read(fd, buffer, offset, length, position, (err, bytesRead) => (err ? reject(err) : resolve({ bytesRead })));
+      }),
+    close: async () => {},
+  };
+}
+
+async function* plainChunks(path: string, start: number, end: number, blockBytes: number, fd?: number): AsyncGenerator<Chunk> {
+  let fh: Reader;
   try {
-    fh = await fs.promises.open(path, 'r');
+    fh = fd === undefined ? await fs.promises.open(path, 'r') : descriptorReader(fd);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return; // rotated away meanwhile
     throw err;

@@ -32,7 +32,9 @@ export async function startOf(file: LogFile, filter: EventFilter): Promise<numbe
  * plain file's bytes cut into ranges of about `pieceBytes` that begin and end
  * at line starts, a .gz archive whole. The last piece of a file runs to its
  * end as it is when read, so lines appended meanwhile are seen, as in a
- * single scan.
+ * single scan. Each plain file is opened here, once, and its pieces read
+ * through that descriptor (close them with closePieces): a rotation that
+ * renames files while the pieces are counted does not change what they read.
  */
 export async function planPieces(live: string, filter: EventFilter, pieceBytes: number): Promise<Piece[]> {
   const pieces: Piece[] = [];
@@ -41,30 +43,38 @@ export async function planPieces(live: string, filter: EventFilter, pieceBytes: 
       pieces.push({ file, start });
       continue;
     }
-    let size = 0;
+    let fd: number;
     try {
-      size = fs.statSync(file.path).size;
-    } catch {
-      size = 0;
+      fd = fs.openSync(file.path, 'r');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // rotated away meanwhile
+      closePieces(pieces);
+      throw err;
     }
+    const size = fs.fstatSync(fd).size;
     let from = start;
-    if (size - from >= pieceBytes * 2) {
-      const fd = fs.openSync(file.path, 'r');
-      try {
-        const probe = Buffer.allocUnsafe(64 << 10);
-        while (size - from >= pieceBytes * 2) {
-          const cut = lineStartAfter(fd, probe, from + pieceBytes, size);
-          if (cut < 0) break;
-          pieces.push({ file, start: from, end: cut });
-          from = cut;
-        }
-      } finally {
-        fs.closeSync(fd);
-      }
+    const probe = Buffer.allocUnsafe(64 << 10);
+    while (size - from >= pieceBytes * 2) {
+      const cut = lineStartAfter(fd, probe, from + pieceBytes, size);
+      if (cut < 0) break;
+      pieces.push({ file, start: from, end: cut, fd });
+      from = cut;
     }
-    pieces.push({ file, start: from });
+    pieces.push({ file, start: from, fd });
   }
   return pieces;
+}
+
+/** Closes the descriptors planPieces opened. */
+export function closePieces(pieces: Piece[]): void {
+  for (const fd of new Set(pieces.map((p) => p.fd))) {
+    if (fd === undefined) continue;
+    try {
+      fs.closeSync(fd);
+    } catch {
+      /* already closed */
+    }
+  }
 }
 
 /** The first line start after byte `at` (the byte after a newline at or after `at - 1`), or -1 before `size`. */

@@ -4,7 +4,7 @@ import { Worker } from 'node:worker_threads';
 import type { EventFilter } from '../build-filter.js';
 import { Counter, Summariser, type SummaryPart } from '../summarise.js';
 import { CLOCK_SKEW_MS, type ReadStats } from './hit.js';
-import { planPieces } from './plan-pieces.js';
+import { closePieces, planPieces } from './plan-pieces.js';
 import { type Piece, tallyRange } from './tally-range.js';
 import type { TallyJob, TallyReply, TallyWorkerData } from './tally-worker.js';
 
@@ -53,7 +53,25 @@ export async function tallyLogs(
 ): Promise<Summariser | Counter> {
   const result = mode === 'summary' ? new Summariser(utc) : new Counter();
   const stopAfter = filter.until !== undefined ? filter.until + CLOCK_SKEW_MS : undefined;
-  const logs = await Promise.all(files.map((f) => planPieces(f, filter, parallel.pieceBytes)));
+  const logs: Piece[][] = [];
+  try {
+    for (const f of files) logs.push(await planPieces(f, filter, parallel.pieceBytes));
+    return await tallyPlanned(logs, filter, mode, utc, parallel, stats, result, stopAfter);
+  } finally {
+    for (const pieces of logs) closePieces(pieces);
+  }
+}
+
+async function tallyPlanned(
+  logs: Piece[][],
+  filter: EventFilter,
+  mode: 'summary' | 'count',
+  utc: boolean,
+  parallel: ParallelOptions,
+  stats: ReadStats,
+  result: Summariser | Counter,
+  stopAfter: number | undefined,
+): Promise<Summariser | Counter> {
   const total = logs.reduce((n, pieces) => n + pieces.length, 0);
   const workers = Math.min(parallel.workers, total);
   const script = workers > 1 ? workerScript() : null;

@@ -13,6 +13,8 @@ export interface Piece {
   start: number;
   /** A line start; absent: to the end of the file as it is when read. */
   end?: number;
+  /** A descriptor of the plain file, opened when the scan was planned (valid in worker threads too). */
+  fd?: number;
 }
 
 /** Receives the matching events of a tally, as their parts. */
@@ -88,7 +90,7 @@ export async function tallyRange(piece: Piece, sink: TallySink, stats: ReadStats
     return take(hit.time, ev.event_type, ev.user, ev.source, ev);
   };
 
-  const chunks = forwardChunks(piece.file, piece.start, piece.end, options.blockBytes);
+  const chunks = forwardChunks(piece.file, piece.start, piece.end, options.blockBytes, piece.fd);
   try {
     for await (const { buf } of chunks) {
       const len = buf.length;
