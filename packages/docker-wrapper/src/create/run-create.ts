@@ -8,7 +8,7 @@ import { type RunResult, runReal } from '../real-docker.js';
 import { allocateGpus, bindReservation, type GpuRef, GpuToolError, releaseGpus } from './gpu-client.js';
 import { deviceGpuValue } from './gpu-request.js';
 import { type CreatePlan, prepareCreate } from './prepare-create.js';
-import { watchCreate } from './watch-create.js';
+import { type CreatedContainer, watchCreate } from './watch-create.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -95,10 +95,31 @@ export async function runCreate(
       ? []
       : null;
   let bindProblem: string | null = null;
+  const logCreated = (c: CreatedContainer) => {
+    const details: Parameters<typeof logEvent<'container.create'>>[1]['details'] = {
+      container: c.name || plan.name || c.id.slice(0, 12),
+      container_id: c.id,
+      image: plan.image,
+      container_type: plan.containerType,
+      managed: true,
+      created_by: ctx.identity.user,
+    };
+    if (gpus.length > 0)
+      details.gpus = gpus.map((g) => ({
+        uuid: g.uuid,
+        ...(g.slot ? { slot: g.slot } : {}),
+        ...(g.weight !== undefined ? { weight: g.weight } : {}),
+      }));
+    if (plan.gpuRequest) details.gpu_request = plan.gpuRequest;
+    // Behind ds01-docker-proxy the proxy logs the create (it sees every create, whoever sent it): one event, not two.
+    if (!ctx.proxySocket) logEvent('container.create', { user: plan.owner, source: EVENT_SOURCE, details });
+  };
   const watch =
     filters === null
       ? null
       : await watchCreate(docker, filters.length > 0 ? filters : [`${LABELS.managed}=true`], async (c) => {
+          // Logged when the engine reports the container, so the event comes before the watcher's container.start.
+          logCreated(c);
           if (!reservation) return;
           try {
             const b = await bindReservation(ctx.env, reservation, c.id);
@@ -117,25 +138,8 @@ export async function runCreate(
   }
   const created = watch ? await watch.finish() : null;
   if (bindProblem) process.stderr.write(`ds01: warning: the GPU reservation could not be bound to the container (${bindProblem}).\n`);
-  if (created) {
-    const details: Parameters<typeof logEvent<'container.create'>>[1]['details'] = {
-      container: created.name || plan.name || created.id.slice(0, 12),
-      container_id: created.id,
-      image: plan.image,
-      container_type: plan.containerType,
-      managed: true,
-      created_by: ctx.identity.user,
-    };
-    if (gpus.length > 0)
-      details.gpus = gpus.map((g) => ({
-        uuid: g.uuid,
-        ...(g.slot ? { slot: g.slot } : {}),
-        ...(g.weight !== undefined ? { weight: g.weight } : {}),
-      }));
-    if (plan.gpuRequest) details.gpu_request = plan.gpuRequest;
-    // Behind ds01-docker-proxy the proxy logs the create (it sees every create, whoever sent it): one event, not two.
-    if (!ctx.proxySocket) logEvent('container.create', { user: plan.owner, source: EVENT_SOURCE, details });
-  } else if (reservation && plan.name) {
+  // The create event was logged by the watch callback; a command that created nothing gives its GPUs back.
+  if (!created && reservation && plan.name) {
     await releaseGpus(ctx.env, plan.name, 'create_failed').catch((err: Error) => {
       process.stderr.write(`ds01: warning: could not release the GPU reservation: ${err.message}\n`);
     });
