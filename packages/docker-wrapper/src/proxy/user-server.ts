@@ -89,7 +89,6 @@ export function createUserServer(user: string, deps: ServerDeps): http.Server {
           return;
         }
         spliceUpgrade(req, socket, head, deps.upstream, d.path);
-        socket.resume();
       },
       (err) => {
         const body = JSON.stringify({ message: internal(user, method, url, err) });

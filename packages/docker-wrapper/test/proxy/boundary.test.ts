@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeDocker, dockerHost, removeContainersByLabel, testImage, uniqueName } from '../../../../test-support/docker.js';
@@ -224,6 +225,42 @@ describeDocker('the Engine API proxy as the real user alice', () => {
     const up = await apiAs(box, 'alice', 'POST', `/containers/${name}/update`, { Memory: 8 * 1024 ** 3 });
     expect(up.status).toBe(403);
     expect((await inspectContainer(name))!.HostConfig.Memory).toBe(1024 ** 3);
+  });
+
+  it('a hijack the engine does not switch (exec started detached) is closed after its answer: nothing pipelined behind it reaches the engine', async () => {
+    const exec = await apiAs(box, 'alice', 'POST', `/v1.41/containers/${aliceName}/exec`, { Cmd: ['true'] });
+    expect(exec.status, exec.text).toBe(201);
+    const id = (exec.json as { Id: string }).Id;
+    const smuggled = uniqueName('smuggled');
+    const start = JSON.stringify({ Detach: true, Tty: false });
+    const create = JSON.stringify({ Image: testImage, Labels: { [LABEL_KEY]: '1' }, HostConfig: { Privileged: true } });
+    const raw =
+      `POST /v1.41/exec/${id}/start HTTP/1.1\r\nHost: docker\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Type: application/json\r\nContent-Length: ${start.length}\r\n\r\n${start}` +
+      `POST /v1.41/containers/create?name=${smuggled} HTTP/1.1\r\nHost: docker\r\nContent-Type: application/json\r\nContent-Length: ${create.length}\r\n\r\n${create}`;
+    const answer = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      const sock = net.connect(box.socket('alice'), () => sock.write(raw));
+      sock.on('data', (c) => {
+        out += String(c);
+      });
+      sock.on('end', () => resolve(out));
+      sock.on('error', reject);
+      sock.setTimeout(20_000, () => reject(new Error(`no end; got: ${out}`)));
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 200/);
+    expect(answer.match(/HTTP\/1\.1 \d{3}/g)).toHaveLength(1);
+    expect(await inspectContainer(smuggled)).toBeNull();
+  });
+
+  it('exec start without Upgrade (the raw-stream answer) comes through', async () => {
+    const exec = await apiAs(box, 'alice', 'POST', `/v1.41/containers/${aliceName}/exec`, {
+      Cmd: ['echo', 'plain-hijack'],
+      AttachStdout: true,
+      AttachStderr: true,
+    });
+    const id = (exec.json as { Id: string }).Id;
+    const r = await apiAs(box, 'alice', 'POST', `/v1.41/exec/${id}/start`, { Detach: false, Tty: true });
+    expect(r.text).toContain('plain-hijack');
   });
 
   it('an admin’s socket passes everything; carol at max_containers_per_user 0 cannot create', async () => {
