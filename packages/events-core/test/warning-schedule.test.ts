@@ -6,11 +6,29 @@ const MIN = 60_000;
 const base = { since: 0, limitMs: 30 * MIN, firstFraction: 0.8, finalFraction: 0.95, leadMs: 10 * MIN };
 
 describe('planWarnings', () => {
-  it('does nothing before the first warning point', () => {
-    const p = planWarnings({ ...base, now: 23 * MIN, sent: {} });
+  it('does nothing before the first warning point, which comes at least the lead before the final one', () => {
+    const p = planWarnings({ ...base, now: 18 * MIN, sent: {} });
     expect(p.step).toBe('none');
-    expect(p.firstWarningAt).toBe(24 * MIN);
+    // 80 % would be 24 min, only 4.5 min before the final warning at 28.5: moved to 28.5 - 10.
+    expect(p.firstWarningAt).toBe(18.5 * MIN);
     expect(p.finalWarningAt).toBe(28.5 * MIN);
+    const long = planWarnings({ ...base, limitMs: 10 * 60 * MIN, now: 0, sent: {} });
+    expect(long.firstWarningAt).toBe(480 * MIN);
+  });
+
+  it('with a job every 5 minutes, whatever its phase, sends the first warning, then the final one, then acts', () => {
+    for (let phase = 0; phase < 5; phase++) {
+      const sent: { firstAt?: number; finalAt?: number; dueAt?: number } = {};
+      const steps: string[] = [];
+      for (let now = phase * MIN; now < 120 * MIN; now += 5 * MIN) {
+        const p = planWarnings({ ...base, now, sent });
+        if (p.step === 'first') Object.assign(sent, { firstAt: now, dueAt: p.dueAt });
+        if (p.step === 'final') Object.assign(sent, { finalAt: now, dueAt: p.dueAt });
+        if (p.step !== 'none' && p.step !== 'wait') steps.push(p.step);
+        if (p.step === 'act') break;
+      }
+      expect(steps, `phase ${phase} min`).toEqual(['first', 'final', 'act']);
+    }
   });
 
   it('sends the first warning with a projected action time that honours the lead', () => {
@@ -48,7 +66,7 @@ describe('planWarnings', () => {
     expect(p.rearmed).toBe(true);
     expect(p.dueAt).toBe(60 * MIN);
     expect(p.step).toBe('none');
-    expect(p.firstWarningAt).toBe(54 * MIN);
+    expect(p.firstWarningAt).toBe(48.5 * MIN);
   });
 
   it('keeps warnings when the due time moves earlier (the lead still protects)', () => {

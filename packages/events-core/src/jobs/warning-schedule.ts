@@ -27,7 +27,7 @@ export interface WarningScheduleInput {
   /** Fractions of the limit at which the warnings go out, e.g. 0.8 and 0.95. */
   firstFraction: number;
   finalFraction: number;
-  /** The final warning goes out at least this long before the action. */
+  /** The final warning goes out at least this long before the action, and the first at least this long before the final. */
   leadMs: number;
   sent: WarningsSent;
 }
@@ -59,8 +59,11 @@ export function planWarnings(input: WarningScheduleInput): WarningPlan {
   const { now, since, limitMs, leadMs } = input;
   const reached = since + limitMs;
   const dueAt = Math.max(reached, input.notBefore ?? reached);
-  const firstWarningAt = dueAt - (1 - input.firstFraction) * limitMs;
   const finalWarningAt = dueAt - (1 - input.finalFraction) * limitMs;
+  // The first warning also comes at least the lead before the final one: with
+  // a short limit the fractions alone put them closer together than the job's
+  // schedule (30 min: 4.5 min apart for a 5-minute cron), and the first was skipped.
+  const firstWarningAt = Math.min(dueAt - (1 - input.firstFraction) * limitMs, finalWarningAt - leadMs);
 
   let sent = input.sent;
   const rearmed = (sent.firstAt != null || sent.finalAt != null) && sent.dueAt != null && dueAt > sent.dueAt;
