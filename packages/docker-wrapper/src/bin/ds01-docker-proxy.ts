@@ -56,6 +56,14 @@ try {
 }
 log(`ready: ${proxy.users().length} user socket(s) in ${proxy.settings.socketDir}, upstream ${proxy.settings.upstream}`);
 
+// One connection's failure is logged, never the end of every user's docker.
+process.on('uncaughtException', (err) => log(`internal error (kept running): ${err.stack ?? err}`));
+process.on('unhandledRejection', (err) => log(`internal error (kept running): ${(err as Error)?.stack ?? err}`));
+
+// One connection's failure is logged, never the end of every user's docker.
+process.on('uncaughtException', (err) => log(`internal error (kept running): ${err.stack ?? err}`));
+process.on('unhandledRejection', (err) => log(`internal error (kept running): ${(err as Error)?.stack ?? err}`));
+
 process.on('SIGHUP', () => {
   log('SIGHUP: re-reading the users');
   void proxy.rescan();

@@ -176,14 +176,31 @@ export async function checkCreate(session: UserSession, body: Json, query: URLSe
   if (denies('bind-mount')) checkMounts(host, policy.deniedBindMounts);
 
   // Joining another container's namespaces, volumes or links.
-  const joins: { field: string; ref: string }[] = [];
+  // Each reference is pinned to the id that was checked, so the engine joins exactly that container.
+  const pins = new Map<string, string>();
+  const check = async (field: string, ref: string) => {
+    const found = await checkTarget(ctx, docker, ref, { operation: `create ${field}`, change: true });
+    if (found) pins.set(ref, found.facts.id);
+  };
+  const joins: Promise<void>[] = [];
   for (const f of JOIN_FIELDS) {
     const v = host[f];
-    if (typeof v === 'string' && v.startsWith('container:')) joins.push({ field: f, ref: v.slice('container:'.length) });
+    if (typeof v === 'string' && v.startsWith('container:')) joins.push(check(f, v.slice('container:'.length)));
   }
-  for (const v of strings(host.VolumesFrom)) joins.push({ field: 'VolumesFrom', ref: v.split(':')[0]! });
-  for (const v of strings(host.Links)) joins.push({ field: 'Links', ref: v.split(':')[0]!.replace(/^\//, '') });
-  await Promise.all(joins.map((j) => checkTarget(ctx, docker, j.ref, { operation: `create ${j.field}`, change: true })));
+  for (const v of strings(host.VolumesFrom)) joins.push(check('VolumesFrom', v.split(':')[0]!));
+  for (const v of strings(host.Links)) joins.push(check('Links', v.split(':')[0]!.replace(/^\//, '')));
+  await Promise.all(joins);
+  for (const f of JOIN_FIELDS) {
+    const v = host[f];
+    if (typeof v !== 'string' || !v.startsWith('container:')) continue;
+    const ref = v.slice('container:'.length);
+    host[f] = `container:${pins.get(ref) ?? ref}`;
+  }
+  if (Array.isArray(host.VolumesFrom))
+    host.VolumesFrom = strings(host.VolumesFrom).map((v) => {
+      const [ref, ...mode] = v.split(':');
+      return [pins.get(ref!) ?? ref, ...mode].join(':');
+    });
 
   const parent = typeof host.CgroupParent === 'string' ? host.CgroupParent : '';
   if (parent !== '' && parent !== slice)

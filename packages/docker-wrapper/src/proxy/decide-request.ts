@@ -7,7 +7,7 @@ import { applyApiLimits, type LimitFields } from './api-limits.js';
 import { checkCreate } from './check-create.js';
 import { allocateForCreate, applyAllocation, settleAllocation } from './create-gpus.js';
 import { logCreated } from './log-create.js';
-import { type RoutedRequest, routeRequest, withOwnerFilter } from './route-request.js';
+import { pinContainer, type RoutedRequest, routeRequest, withOwnerFilter } from './route-request.js';
 import type { UserSession } from './user-session.js';
 
 /** What to do with one request. */
@@ -18,6 +18,8 @@ export type Decision =
       path: string;
       body?: Buffer;
       inspectResponse?: (status: number, body: Buffer) => Promise<void>;
+      /** Replaces the engine's (whole, buffered) answer before the client gets it. */
+      rewriteResponse?: (status: number, body: Buffer) => Buffer;
     }
   | { action: 'refuse'; denial: Denial };
 
@@ -87,6 +89,21 @@ export async function decideRequest(session: UserSession, info: RequestInfo): Pr
       return monitoring ? pass : { action: 'forward', path: withQuery(info.url, withOwnerFilter(query, user)) };
     case 'prune-own':
       return { action: 'forward', path: withQuery(info.url, withOwnerFilter(query, user)) };
+    case 'system-df':
+      if (monitoring) return pass;
+      return {
+        ...pass,
+        rewriteResponse: (status, body) => {
+          if (status !== 200) return body;
+          try {
+            const df = JSON.parse(body.toString('utf8')) as { Containers?: { Labels?: Record<string, string> | null }[] | null };
+            if (Array.isArray(df.Containers)) df.Containers = df.Containers.filter((c) => c.Labels?.[LABELS.user] === user);
+            return Buffer.from(JSON.stringify(df));
+          } catch {
+            return body;
+          }
+        },
+      };
     case 'admin-only':
       throw new Denial('admin-only', `${operation} is for administrators: ${route.why}`, 'Ask an administrator.');
     case 'unknown':
@@ -99,8 +116,11 @@ export async function decideRequest(session: UserSession, info: RequestInfo): Pr
     }
     case 'commit': {
       const ref = query.get('container');
-      if (ref) await checkTarget(ctx, docker, ref, { operation, change: false });
-      return pass;
+      const found = ref ? await checkTarget(ctx, docker, ref, { operation, change: false }) : null;
+      if (!found) return pass;
+      const q = new URLSearchParams(query);
+      q.set('container', found.facts.id);
+      return { action: 'forward', path: withQuery(info.url, q) };
     }
     case 'volume-create': {
       const raw = await needBody(info);
@@ -117,7 +137,13 @@ export async function decideRequest(session: UserSession, info: RequestInfo): Pr
     case 'network-member': {
       const raw = await needBody(info);
       const body = parseJsonBody(raw);
-      if (typeof body.Container === 'string' && body.Container) await checkTarget(ctx, docker, body.Container, { operation, change: true });
+      if (typeof body.Container === 'string' && body.Container) {
+        const found = await checkTarget(ctx, docker, body.Container, { operation, change: true });
+        if (found) {
+          body.Container = found.facts.id;
+          return { ...pass, body: Buffer.from(JSON.stringify(body)) };
+        }
+      }
       return { ...pass, body: raw };
     }
     case 'exec': {
@@ -141,8 +167,9 @@ async function decideContainer(
 ): Promise<Decision> {
   const { ctx, docker } = session;
   const found = await checkTarget(ctx, docker, route.ref, { operation, change: route.change });
-  const pass: Decision = { action: 'forward', path: info.url };
-  if (!found) return pass;
+  if (!found) return { action: 'forward', path: info.url };
+  // The engine acts on exactly the container that was checked, even if a name moves meanwhile.
+  const pass: Decision = { action: 'forward', path: pinContainer(info.url, found.facts.id) };
   const method = info.method.toUpperCase();
   if (method === 'POST' && route.action === 'exec') {
     const raw = await needBody(info);

@@ -17,6 +17,8 @@ export interface ForwardOptions {
   body?: Buffer;
   /** Called with the engine's status and whole body before the client gets them (create: bind or release GPUs, log). */
   inspectResponse?: (status: number, body: Buffer) => Promise<void>;
+  /** Replaces the engine's whole answer before the client gets it (system df cut to the caller's containers). */
+  rewriteResponse?: (status: number, body: Buffer) => Buffer;
 }
 
 /** The upstream daemon over a keep-alive pool (the Docker CLI reuses its connection too). */
@@ -56,13 +58,14 @@ export function forwardRequest(
   const up = http.request({ ...target, agent, method: req.method, path: opts.path, headers }, (upRes) => {
     const status = upRes.statusCode ?? 502;
     const outHeaders = passableHeaders(upRes.headers);
-    if (opts.inspectResponse) {
+    if (opts.inspectResponse || opts.rewriteResponse) {
       const chunks: Buffer[] = [];
       upRes.on('data', (c: Buffer) => chunks.push(c));
       upRes.on('error', () => res.destroy());
       upRes.on('end', () => {
-        const body = Buffer.concat(chunks);
-        opts.inspectResponse!(status, body)
+        const whole = Buffer.concat(chunks);
+        const body = opts.rewriteResponse ? opts.rewriteResponse(status, whole) : whole;
+        (opts.inspectResponse ? opts.inspectResponse(status, whole) : Promise.resolve())
           .catch(() => {})
           .finally(() => {
             outHeaders['content-length'] = body.length;

@@ -13,6 +13,8 @@ export type Route =
   | { kind: 'events' }
   /** `POST /containers/prune`: limited to the caller's containers. */
   | { kind: 'prune-own' }
+  /** `GET /system/df`: the containers part of the answer is cut to the caller's. */
+  | { kind: 'system-df' }
   | { kind: 'create' }
   /** `/containers/{ref}/{action}`: the container must be the caller's. */
   | { kind: 'container'; ref: string; action: string; change: boolean }
@@ -74,7 +76,7 @@ export function routeRequest(method: string, url: string): RoutedRequest {
       case 'grpc':
         return { kind: 'open' };
       case 'system':
-        return seg[1] === 'df' && read && seg.length === 2 ? { kind: 'open' } : { kind: 'unknown' };
+        return seg[1] === 'df' && read && seg.length === 2 ? { kind: 'system-df' } : { kind: 'unknown' };
       case 'events':
         return seg.length === 1 ? { kind: 'events' } : { kind: 'unknown' };
       case 'build':
@@ -121,6 +123,22 @@ export function routeRequest(method: string, url: string): RoutedRequest {
     }
   })();
   return { apiPath, query, route };
+}
+
+/**
+ * The same request with its container reference replaced by the id the rules
+ * checked (`/v1.41/containers/web/stop` → `/v1.41/containers/<id>/stop`), so
+ * the engine acts on exactly that container even if a name moves meanwhile.
+ */
+export function pinContainer(url: string, id: string): string {
+  const q = url.indexOf('?');
+  const pathname = q < 0 ? url : url.slice(0, q);
+  const search = q < 0 ? '' : url.slice(q);
+  const parts = pathname.split('/');
+  const at = parts.indexOf('containers');
+  if (at < 0 || at + 1 >= parts.length) return url;
+  parts[at + 1] = id;
+  return `${parts.join('/')}${search}`;
 }
 
 /** Adds `label=ds01.user=<user>` to a `filters` query value (both of the engine's JSON forms), keeping the caller's filters. */

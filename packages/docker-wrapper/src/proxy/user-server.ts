@@ -61,8 +61,8 @@ export function createUserServer(user: string, deps: ServerDeps): http.Server {
   const server = http.createServer({ requestTimeout: 0 }, (req, res) => {
     const method = req.method ?? 'GET';
     const url = req.url ?? '/';
-    decide(deps, user, { method, url, readBody: () => readBody(req) }).then(
-      (d) => {
+    decide(deps, user, { method, url, readBody: () => readBody(req) })
+      .then((d) => {
         if (d.action === 'refuse') {
           logRefusal(d.denial, user, operationOf(method, routeRequest(method, url)));
           refuseHttp(res, d.denial);
@@ -71,32 +71,33 @@ export function createUserServer(user: string, deps: ServerDeps): http.Server {
         const opts: Parameters<typeof forwardRequest>[4] = { path: d.path };
         if (d.body) opts.body = d.body;
         if (d.inspectResponse) opts.inspectResponse = d.inspectResponse;
+        if (d.rewriteResponse) opts.rewriteResponse = d.rewriteResponse;
         forwardRequest(req, res, deps.upstream, deps.agent, opts);
-      },
-      (err) => sendError(res, 500, internal(user, method, url, err)),
-    );
+      })
+      // Whatever one request throws (a path node:http will not send...) ends that request, never the proxy.
+      .catch((err) => sendError(res, 500, internal(user, method, url, err)));
   });
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     const method = req.method ?? 'GET';
     const url = req.url ?? '/';
     // Bytes that arrive while the rules run wait in the socket until the splice.
     socket.pause();
-    decide(deps, user, { method, url }).then(
-      (d) => {
+    socket.on('error', () => socket.destroy());
+    decide(deps, user, { method, url })
+      .then((d) => {
         if (d.action === 'refuse') {
           logRefusal(d.denial, user, operationOf(method, routeRequest(method, url)));
           refuseRaw(socket, d.denial);
           return;
         }
         spliceUpgrade(req, socket, head, deps.upstream, d.path);
-      },
-      (err) => {
+      })
+      .catch((err) => {
         const body = JSON.stringify({ message: internal(user, method, url, err) });
         socket.end(
           `HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
         );
-      },
-    );
+      });
   });
   server.on('clientError', (_err, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');

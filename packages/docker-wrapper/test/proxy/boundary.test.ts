@@ -103,7 +103,7 @@ describeDocker('the Engine API proxy as the real user alice', () => {
     );
   });
 
-  it('ps and the raw container list show only hers; events only hers', async () => {
+  it('ps, the raw container list and system df show only hers; events only hers', async () => {
     const ps = await dockerAs(box, 'alice', ['ps', '-a', '--format', '{{.Names}}']);
     const names = String(ps.stdout).split('\n');
     expect(names).toContain(aliceName);
@@ -117,6 +117,10 @@ describeDocker('the Engine API proxy as the real user alice', () => {
     const list = raw.json as { Labels: Record<string, string> }[];
     expect(list.length).toBeGreaterThan(0);
     expect(list.every((c) => c.Labels['ds01.user'] === 'alice')).toBe(true);
+    const df = await apiAs(box, 'alice', 'GET', '/v1.41/system/df');
+    const dfContainers = (df.json as { Containers: { Names: string[]; Labels: Record<string, string> }[] }).Containers;
+    expect(dfContainers.map((c) => c.Names[0])).toContain(`/${aliceName}`);
+    expect(dfContainers.every((c) => c.Labels['ds01.user'] === 'alice')).toBe(true);
     const until = Math.floor(Date.now() / 1000) + 1;
     const ev = await apiAs(box, 'alice', 'GET', `/events?since=0&until=${until}`);
     const lines = ev.text
