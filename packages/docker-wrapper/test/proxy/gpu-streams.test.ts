@@ -132,6 +132,61 @@ describeDocker('the proxy: GPUs, keep-alive, streams', () => {
   });
 });
 
+describeDocker('the proxy: start of a GPU container whose GPUs were reclaimed', () => {
+  it('is refused (gpu:ALLOCATION_REVOKED) and the container stays stopped', { timeout: 120_000 }, async () => {
+    const box = await startProxy(
+      ['alice', 'bob', 'carol'],
+      PROXY_CONFIG.replace(/user_overrides:\n {2}carol:\n {4}max_containers_per_user: 0\n/, ''),
+    );
+    try {
+      const name = uniqueName('alice-held');
+      const run = await dockerAs(box, 'alice', [
+        'run',
+        '-d',
+        '--name',
+        name,
+        '-l',
+        TEST_LABEL,
+        '--network',
+        'none',
+        '--gpus',
+        '2',
+        testImage,
+        'sleep',
+        '60',
+      ]);
+      expect(run.exitCode, String(run.stderr)).toBe(0);
+      expect((await dockerAs(box, 'alice', ['stop', '-t', '0', name])).exitCode).toBe(0);
+      // gpu_hold_after_stop_h: 0, so bob and carol may take all four GPUs, alice's included.
+      for (const user of ['bob', 'carol']) {
+        const r = await dockerAs(box, user, [
+          'run',
+          '-d',
+          '--name',
+          uniqueName(user),
+          '-l',
+          TEST_LABEL,
+          '--network',
+          'none',
+          '--gpus',
+          '2',
+          testImage,
+          'sleep',
+          '60',
+        ]);
+        expect(r.exitCode, String(r.stderr)).toBe(0);
+      }
+      const start = await dockerAs(box, 'alice', ['start', name]);
+      expect(start.exitCode).not.toBe(0);
+      expect(String(start.stderr)).toContain('ds01: gpu:ALLOCATION_REVOKED:');
+      expect((await inspectContainer(name))!.State.Running).toBe(false);
+    } finally {
+      await removeContainersByLabel(TEST_LABEL);
+      await box.stop();
+    }
+  });
+});
+
 describeDocker('the proxy: users from the config, rescanned on SIGHUP', () => {
   it('members of the config groups and of docker_proxy.users_group get sockets; SIGHUP adds and removes', async () => {
     const config = (members: string) =>
