@@ -27,20 +27,6 @@ SPACE[0x20] = 1;
 SPACE[0x09] = 1;
 SPACE[0x0d] = 1;
 
-// What comes next.
-/** After `,` in an object: a key. */
-const KEY = 0;
-/** After `{`: a key or `}`. */
-const KEY_OR_END = 1;
-/** After a key: `:`. */
-const COLON = 2;
-/** After `:`, or `,` in an array: a value. */
-const VALUE = 3;
-/** After `[`: a value or `]`. */
-const VALUE_OR_END = 4;
-/** After a value: `,` or the closing bracket of the container. */
-const NEXT = 5;
-
 const OBJECT = 1;
 const ARRAY = 2;
 const stack = new Uint8Array(MAX_DEPTH + 1);
@@ -50,10 +36,11 @@ const stack = new Uint8Array(MAX_DEPTH + 1);
  * object at top level (`pos` is just after that member's value), up to and
  * including the object's closing brace. Returns the position after the
  * brace, or -1 when the bytes up to `limit` are not that. `refuseKey(buf,
- * start, end)` is asked about every key of this object (bytes without quotes); a
- * true answer makes the whole check fail. Bytes from 0x80 up are accepted
- * inside strings only: decoding turns an invalid sequence into U+FFFD, which
- * a string may hold, and never absorbs an ASCII byte into a sequence.
+ * start, end)` is asked about every key of this object (bytes without
+ * quotes); a true answer makes the whole check fail. Bytes from 0x80 up are
+ * accepted inside strings only: decoding turns an invalid sequence into
+ * U+FFFD, which a string may hold, and never absorbs an ASCII byte into a
+ * sequence.
  */
 export function checkObjectRest(
   buf: Buffer,
@@ -63,85 +50,81 @@ export function checkObjectRest(
 ): number {
   let depth = 1;
   stack[1] = OBJECT;
-  let state = NEXT;
-  while (pos < limit) {
-    const c = buf[pos] as number;
-    if (SPACE[c] === 1) {
+  // Each turn starts just after a value: a comma then the next value (with its key in an object), or a closing bracket.
+  for (;;) {
+    while (pos < limit && SPACE[buf[pos] as number] === 1) pos++;
+    if (pos >= limit) return -1;
+    let c = buf[pos] as number;
+    const kind = stack[depth];
+    if (c === 0x2c) {
       pos++;
+      if (kind === OBJECT) {
+        pos = afterKey(buf, pos, limit, depth === 1 ? refuseKey : null);
+        if (pos < 0) return -1;
+      }
+    } else if ((c === 0x7d && kind === OBJECT) || (c === 0x5d && kind === ARRAY)) {
+      pos++;
+      if (--depth === 0) return pos;
       continue;
-    }
-    switch (state) {
-      case KEY:
-      case KEY_OR_END: {
-        if (c === 0x7d && state === KEY_OR_END) {
-          depth--;
-          pos++;
-          state = NEXT;
-          break;
-        }
-        if (c !== QUOTE) return -1;
-        const end = stringEnd(buf, pos + 1, limit);
-        if (end < 0) return -1;
-        if (depth === 1 && refuseKey(buf, pos + 1, end)) return -1;
-        pos = end + 1;
-        state = COLON;
-        break;
-      }
-      case COLON:
-        if (c !== 0x3a) return -1;
+    } else return -1;
+    // A value; an opening bracket goes on to its first value (or closes at once).
+    for (;;) {
+      while (pos < limit && SPACE[buf[pos] as number] === 1) pos++;
+      if (pos >= limit) return -1;
+      c = buf[pos] as number;
+      if (c === QUOTE) {
+        pos = stringEnd(buf, pos + 1, limit);
+        if (pos < 0) return -1;
         pos++;
-        state = VALUE;
         break;
-      case VALUE:
-      case VALUE_OR_END: {
-        if (c === QUOTE) {
-          const end = stringEnd(buf, pos + 1, limit);
-          if (end < 0) return -1;
-          pos = end + 1;
-          state = NEXT;
-        } else if (c === 0x7b || c === 0x5b) {
-          if (depth >= MAX_DEPTH) return -1;
-          stack[++depth] = c === 0x7b ? OBJECT : ARRAY;
-          pos++;
-          state = c === 0x7b ? KEY_OR_END : VALUE_OR_END;
-        } else if (c === 0x5d && state === VALUE_OR_END) {
-          depth--;
-          pos++;
-          state = NEXT;
-        } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
-          pos = numberEnd(buf, pos, limit);
+      }
+      if (c === 0x7b || c === 0x5b) {
+        if (depth >= MAX_DEPTH) return -1;
+        pos++;
+        while (pos < limit && SPACE[buf[pos] as number] === 1) pos++;
+        if (c === 0x7b) {
+          if (buf[pos] === 0x7d && pos < limit) {
+            pos++;
+            break;
+          }
+          stack[++depth] = OBJECT;
+          pos = afterKey(buf, pos, limit, null);
           if (pos < 0) return -1;
-          state = NEXT;
-        } else if (c === 0x74) {
-          if (!word(buf, pos, limit, 0x72, 0x75, 0x65, -1)) return -1;
-          pos += 4;
-          state = NEXT;
-        } else if (c === 0x6e) {
-          if (!word(buf, pos, limit, 0x75, 0x6c, 0x6c, -1)) return -1;
-          pos += 4;
-          state = NEXT;
-        } else if (c === 0x66) {
-          if (!word(buf, pos, limit, 0x61, 0x6c, 0x73, 0x65)) return -1;
-          pos += 5;
-          state = NEXT;
-        } else return -1;
-        break;
+        } else {
+          if (buf[pos] === 0x5d && pos < limit) {
+            pos++;
+            break;
+          }
+          stack[++depth] = ARRAY;
+        }
+        continue;
       }
-      case NEXT: {
-        const kind = stack[depth];
-        if (c === 0x2c) {
-          pos++;
-          state = kind === OBJECT ? KEY : VALUE;
-        } else if ((c === 0x7d && kind === OBJECT) || (c === 0x5d && kind === ARRAY)) {
-          pos++;
-          depth--;
-          if (depth === 0) return pos;
-        } else return -1;
-        break;
-      }
+      if (c === 0x2d || (c >= 0x30 && c <= 0x39)) pos = numberEnd(buf, pos, limit);
+      else if (c === 0x74) pos = word(buf, pos, limit, 0x72, 0x75, 0x65, -1);
+      else if (c === 0x6e) pos = word(buf, pos, limit, 0x75, 0x6c, 0x6c, -1);
+      else if (c === 0x66) pos = word(buf, pos, limit, 0x61, 0x6c, 0x73, 0x65);
+      else return -1;
+      if (pos < 0) return -1;
+      break;
     }
   }
-  return -1;
+}
+
+/** Reads `"key"` and `:` from `pos` (whitespace allowed around); the position after the colon, or -1. */
+function afterKey(
+  buf: Buffer,
+  pos: number,
+  limit: number,
+  refuseKey: ((buf: Buffer, start: number, end: number) => boolean) | null,
+): number {
+  while (pos < limit && SPACE[buf[pos] as number] === 1) pos++;
+  if (pos >= limit || buf[pos] !== QUOTE) return -1;
+  const end = stringEnd(buf, pos + 1, limit);
+  if (end < 0 || (refuseKey !== null && refuseKey(buf, pos + 1, end))) return -1;
+  pos = end + 1;
+  while (pos < limit && SPACE[buf[pos] as number] === 1) pos++;
+  if (pos >= limit || buf[pos] !== 0x3a) return -1;
+  return pos + 1;
 }
 
 /** The closing quote of a string whose content starts at `at`, or -1. */
@@ -188,9 +171,9 @@ function numberEnd(buf: Buffer, pos: number, limit: number): number {
   return pos;
 }
 
-/** true/null/false after their first letter: the next three or four bytes (d = -1: a four-letter word). */
-function word(buf: Buffer, pos: number, limit: number, a: number, b: number, c: number, d: number): boolean {
+/** The end of true/null/false given the bytes after their first letter (d = -1: a four-letter word), or -1. */
+function word(buf: Buffer, pos: number, limit: number, a: number, b: number, c: number, d: number): number {
   const len = d < 0 ? 4 : 5;
-  if (pos + len > limit) return false;
-  return buf[pos + 1] === a && buf[pos + 2] === b && buf[pos + 3] === c && (d < 0 || buf[pos + 4] === d);
+  if (pos + len > limit) return -1;
+  return buf[pos + 1] === a && buf[pos + 2] === b && buf[pos + 3] === c && (d < 0 || buf[pos + 4] === d) ? pos + len : -1;
 }

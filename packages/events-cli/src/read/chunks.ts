@@ -19,16 +19,18 @@ const NEWLINE = 0x0a;
  * line start, when a scan is split into byte ranges), and through a
  * descriptor the caller opened (`fd`, left open): the pieces of one split
  * scan then all read the file that was planned, even if rotation renames
- * it meanwhile. `blockBytes` sizes the two read blocks.
+ * it meanwhile. `blocks` is the size of the two read blocks, or the blocks
+ * themselves, for a caller that reads many ranges one after another and
+ * would otherwise leave two blocks of garbage per range.
  */
 export function forwardChunks(
   file: LogFile,
   start: number,
   end = Number.POSITIVE_INFINITY,
-  blockBytes = CHUNK_BYTES,
+  blocks: number | [Buffer, Buffer] = CHUNK_BYTES,
   fd?: number,
 ): AsyncGenerator<Chunk> {
-  return file.compressed ? gzipChunks(file.path, start) : plainChunks(file.path, start, end, blockBytes, fd);
+  return file.compressed ? gzipChunks(file.path, start) : plainChunks(file.path, start, end, blocks, fd);
 }
 
 /** The part of a FileHandle plainChunks uses; also made over a plain descriptor. */
@@ -47,7 +49,13 @@ function descriptorReader(fd: number): Reader {
   };
 }
 
-async function* plainChunks(path: string, start: number, end: number, blockBytes: number, fd?: number): AsyncGenerator<Chunk> {
+async function* plainChunks(
+  path: string,
+  start: number,
+  end: number,
+  given: number | [Buffer, Buffer],
+  fd?: number,
+): AsyncGenerator<Chunk> {
   let fh: Reader;
   try {
     fh = fd === undefined ? await fs.promises.open(path, 'r') : descriptorReader(fd);
@@ -58,7 +66,8 @@ async function* plainChunks(path: string, start: number, end: number, blockBytes
   // Two blocks, used in turn: the next read goes into one while the caller
   // works on the other (the caller copies what it keeps), so reading overlaps
   // parsing and memory stays at two blocks whatever the file size.
-  let blocks: [Buffer, Buffer] = [Buffer.allocUnsafe(blockBytes), Buffer.allocUnsafe(blockBytes)];
+  let blocks: [Buffer, Buffer] = typeof given === 'number' ? [Buffer.allocUnsafe(given), Buffer.allocUnsafe(given)] : [given[0], given[1]];
+  const blockBytes = blocks[0].length;
   let pos = start;
   let keep = 0; // bytes of a partial line already at the start of blocks[0]
   const readInto = (block: Buffer, at: number): Promise<{ bytesRead: number }> => {

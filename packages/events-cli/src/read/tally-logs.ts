@@ -10,14 +10,17 @@ import type { TallyJob, TallyReply, TallyWorkerData } from './tally-worker.js';
 
 /** How a tally may be spread over worker threads. */
 export interface ParallelOptions {
-  /** Worker threads at most; 1 or less counts in this thread. */
+  /** Threads counting at most, this one included (so workers - 1 worker threads); 1 or less: this thread alone. */
   workers: number;
   /** Plain files are cut into byte ranges of about this size, each counted by one worker. */
   pieceBytes: number;
 }
 
-/** Read blocks of a worker: smaller than a single scan's, as several run at once. */
+/** Read blocks of a worker: smaller than this thread's, as several run at once. */
 const WORKER_BLOCK_BYTES = 1 << 20;
+const MAIN_BLOCK_BYTES = 4 << 20;
+
+const newBlocks = (bytes: number): [Buffer, Buffer] => [Buffer.allocUnsafe(bytes), Buffer.allocUnsafe(bytes)];
 
 /**
  * The worker entry: next to this module, or in dist/read/ when this code is
@@ -41,7 +44,8 @@ function workerScript(): URL | null {
  * and when a piece stops at an event past --until (plus the skew), later
  * pieces of that log are dropped, as a single scan would not have read them.
  * When the logs make more than one piece and workers are allowed, the pieces
- * are counted in worker threads, each taking the next piece when it is done.
+ * are counted by this thread and worker threads together, each taking the
+ * next piece when it is done.
  */
 export async function tallyLogs(
   files: string[],
@@ -55,7 +59,9 @@ export async function tallyLogs(
   const stopAfter = filter.until !== undefined ? filter.until + CLOCK_SKEW_MS : undefined;
   const logs: Piece[][] = [];
   try {
-    for (const f of files) logs.push(await planPieces(f, filter, parallel.pieceBytes));
+    // One thread reads each file whole: pieces would only cost more reads.
+    const pieceBytes = parallel.workers > 1 ? parallel.pieceBytes : Number.POSITIVE_INFINITY;
+    for (const f of files) logs.push(await planPieces(f, filter, pieceBytes));
     return await tallyPlanned(logs, filter, mode, utc, parallel, stats, result, stopAfter);
   } finally {
     for (const pieces of logs) closePieces(pieces);
@@ -101,7 +107,17 @@ interface Done {
   stopped: boolean;
 }
 
-/** Counts every piece in a pool of worker threads; per log, the replies in piece order. */
+interface Job {
+  log: number;
+  index: number;
+  piece: Piece;
+}
+
+/**
+ * Counts every piece in a pool: this thread and `size - 1` worker threads,
+ * each taking the next piece when done (this thread starts at once, while
+ * the workers load). Per log, the replies in piece order.
+ */
 async function runPool(
   script: URL,
   logs: Piece[][],
@@ -111,50 +127,63 @@ async function runPool(
   size: number,
   stopAfter: number | undefined,
 ): Promise<(Done | undefined)[][]> {
-  const jobs = logs.flatMap((pieces, log) => pieces.map((piece, index) => ({ log, index, piece })));
+  const jobs: Job[] = logs.flatMap((pieces, log) => pieces.map((piece, index) => ({ log, index, piece })));
   const replies: (Done | undefined)[][] = logs.map((pieces) => new Array(pieces.length).fill(undefined));
   // Per log, the first piece known to have stopped: later ones need not be counted.
   const stoppedAt = logs.map(() => Number.POSITIVE_INFINITY);
-  const data: TallyWorkerData = { spec: filter.spec, mode, utc, blockBytes: WORKER_BLOCK_BYTES };
-  const pool = Array.from({ length: size }, () => new Worker(script, { workerData: data }));
   let next = 0;
+  const nextJob = (): Job | undefined => {
+    while (next < jobs.length) {
+      const job = jobs[next++] as Job;
+      if (job.index <= (stoppedAt[job.log] as number)) return job;
+    }
+    return undefined;
+  };
+  const record = (job: Job, done: Done) => {
+    (replies[job.log] as (Done | undefined)[])[job.index] = done;
+    if (done.stopped && job.index < (stoppedAt[job.log] as number)) stoppedAt[job.log] = job.index;
+  };
+
+  const data: TallyWorkerData = { spec: filter.spec, mode, utc, blockBytes: WORKER_BLOCK_BYTES };
+  const pool = Array.from({ length: size - 1 }, () => new Worker(script, { workerData: data }));
+  const inWorker = (worker: Worker) =>
+    new Promise<void>((resolve, reject) => {
+      let current: Job | undefined;
+      const give = () => {
+        current = nextJob();
+        if (!current) {
+          resolve();
+          return;
+        }
+        const message: TallyJob = { id: current.index, piece: current.piece };
+        if (stopAfter !== undefined) message.stopAfter = stopAfter;
+        worker.postMessage(message);
+      };
+      worker.on('message', (reply: TallyReply) => {
+        if ('error' in reply) {
+          reject(new Error(reply.error));
+          return;
+        }
+        record(current as Job, reply);
+        give();
+      });
+      worker.on('error', reject);
+      worker.on('exit', (code) => {
+        if (current) reject(new Error(`a counting worker exited (code ${code}) before it was done`));
+      });
+      give();
+    });
+  const inThisThread = async () => {
+    const blocks = newBlocks(MAIN_BLOCK_BYTES);
+    for (let job = nextJob(); job; job = nextJob()) {
+      const sink = mode === 'summary' ? new Summariser(utc) : new Counter();
+      const stats: ReadStats = { skipped: 0 };
+      const stopped = await tallyRange(job.piece, sink, stats, { filter, stopAfter, blocks });
+      record(job, { part: sink.part(), skipped: stats.skipped, stopped });
+    }
+  };
   try {
-    await Promise.all(
-      pool.map(
-        (worker) =>
-          new Promise<void>((resolve, reject) => {
-            let current: (typeof jobs)[number] | undefined;
-            const give = () => {
-              while (next < jobs.length) {
-                const job = jobs[next++] as (typeof jobs)[number];
-                if (job.index > (stoppedAt[job.log] as number)) continue;
-                current = job;
-                const message: TallyJob = { id: next - 1, piece: job.piece };
-                if (stopAfter !== undefined) message.stopAfter = stopAfter;
-                worker.postMessage(message);
-                return;
-              }
-              current = undefined;
-              resolve();
-            };
-            worker.on('message', (reply: TallyReply) => {
-              if ('error' in reply) {
-                reject(new Error(reply.error));
-                return;
-              }
-              const job = current as (typeof jobs)[number];
-              (replies[job.log] as (Done | undefined)[])[job.index] = reply;
-              if (reply.stopped && job.index < (stoppedAt[job.log] as number)) stoppedAt[job.log] = job.index;
-              give();
-            });
-            worker.on('error', reject);
-            worker.on('exit', (code) => {
-              if (current) reject(new Error(`a counting worker exited (code ${code}) before it was done`));
-            });
-            give();
-          }),
-      ),
-    );
+    await Promise.all([inThisThread(), ...pool.map(inWorker)]);
   } finally {
     await Promise.all(pool.map((w) => w.terminate()));
   }

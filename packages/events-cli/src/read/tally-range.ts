@@ -26,8 +26,8 @@ export interface TallyOptions {
   filter: EventFilter;
   /** The scan ends at the first event newer than this (see scanForward). */
   stopAfter?: number | undefined;
-  /** Size of the two read blocks. */
-  blockBytes?: number;
+  /** The two read blocks, reused from one piece to the next (default: two new 4 MiB blocks). */
+  blocks?: [Buffer, Buffer];
 }
 
 /**
@@ -90,7 +90,7 @@ export async function tallyRange(piece: Piece, sink: TallySink, stats: ReadStats
     return take(hit.time, ev.event_type, ev.user, ev.source, ev);
   };
 
-  const chunks = forwardChunks(piece.file, piece.start, piece.end, options.blockBytes, piece.fd);
+  const chunks = forwardChunks(piece.file, piece.start, piece.end, options.blocks, piece.fd);
   try {
     for await (const { buf } of chunks) {
       const len = buf.length;

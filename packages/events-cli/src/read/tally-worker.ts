@@ -26,10 +26,11 @@ export type TallyReply =
 // Runs in a worker thread: counts the pieces the parent sends, one at a time, and replies with each piece's part.
 const data = workerData as TallyWorkerData;
 const filter = buildFilter(data.spec);
+const blocks: [Buffer, Buffer] = [Buffer.allocUnsafe(data.blockBytes), Buffer.allocUnsafe(data.blockBytes)];
 parentPort?.on('message', (job: TallyJob) => {
   const sink = data.mode === 'summary' ? new Summariser(data.utc) : new Counter();
   const stats: ReadStats = { skipped: 0 };
-  tallyRange(job.piece, sink, stats, { filter, stopAfter: job.stopAfter, blockBytes: data.blockBytes }).then(
+  tallyRange(job.piece, sink, stats, { filter, stopAfter: job.stopAfter, blocks }).then(
     (stopped) => parentPort?.postMessage({ id: job.id, part: sink.part(), skipped: stats.skipped, stopped } satisfies TallyReply),
     (err: unknown) => parentPort?.postMessage({ id: job.id, error: (err as Error)?.message ?? String(err) } satisfies TallyReply),
   );
