@@ -120,7 +120,7 @@ function afterKey(
   while (pos < limit && SPACE[buf[pos] as number] === 1) pos++;
   if (pos >= limit || buf[pos] !== QUOTE) return -1;
   const end = stringEnd(buf, pos + 1, limit);
-  if (end < 0 || (refuseKey !== null && refuseKey(buf, pos + 1, end))) return -1;
+  if (end < 0 || refuseKey?.(buf, pos + 1, end)) return -1;
   pos = end + 1;
   while (pos < limit && SPACE[buf[pos] as number] === 1) pos++;
   if (pos >= limit || buf[pos] !== 0x3a) return -1;
