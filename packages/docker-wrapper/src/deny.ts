@@ -3,6 +3,8 @@ import { logEvent } from './log.js';
 /** A refusal by one of the wrapper's rules: exit 1, a message naming the rule and what to do instead. */
 export class Denial extends Error {
   override name = 'Denial';
+  /** Already logged as `auth.denied` by whoever refused first (ds01-docker-proxy): not logged twice. */
+  logged = false;
   constructor(
     readonly rule: string,
     readonly reason: string,
@@ -24,7 +26,7 @@ export function reportDenial(d: Denial, user: string, operation: string): void {
   process.stderr.write(`ds01: refused (${d.rule}): ${d.reason}\n${d.hint ? `  ${d.hint}\n` : ''}`);
   const details: { operation: string; rule: string; reason: string; target?: string } = { operation, rule: d.rule, reason: d.reason };
   if (d.target) details.target = d.target;
-  logEvent('auth.denied', { user, source: SOURCE, details });
+  if (!d.logged) logEvent('auth.denied', { user, source: SOURCE, details });
 }
 
 export { SOURCE as EVENT_SOURCE };

@@ -32,9 +32,13 @@ export async function resolveContainer(docker: Engine, ref: string): Promise<Res
 /** The proxy's refusal as the wrapper's own Denial (same rule names). */
 function proxyRefusal(message: string, ref: string): Denial {
   const m = /ds01: ([a-z0-9:_-]+): ([^]*)$/i.exec(message);
-  if (!m) return new Denial('proxy', message, 'Ask an administrator.', ref);
-  const [reason, ...hint] = m[2]!.split('. ');
-  return new Denial(m[1]!, reason!.replace(/\.$/, ''), hint.join('. '), ref);
+  const [reason, ...hint] = (m?.[2] ?? '').split('. ');
+  const d = m
+    ? new Denial(m[1]!, reason!.replace(/\.$/, ''), hint.join('. '), ref)
+    : new Denial('proxy', message, 'Ask an administrator.', ref);
+  // The proxy logged its auth.denied already.
+  d.logged = true;
+  return d;
 }
 
 /** Containers labelled as the user's (any state, or running only). */

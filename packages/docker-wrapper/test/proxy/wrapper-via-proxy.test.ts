@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { execa } from 'execa';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeDocker, removeContainersByLabel, testImage, uniqueName } from '../../../../test-support/docker.js';
@@ -9,6 +10,10 @@ describeDocker('the wrapper in front of the proxy (as the real user alice)', () 
   let bobName: string;
   beforeAll(async () => {
     box = await startProxy(['alice', 'bob'], `${PROXY_CONFIG}docker_proxy:\n  socket_dir: {{SOCKETS}}\n`);
+    // The wrapper (as alice) may write the same log as the proxy, as on a site (group docker appends to /var/log/ds01).
+    fs.chmodSync(box.dir, 0o777);
+    fs.writeFileSync(box.events, '', { mode: 0o666 });
+    fs.chmodSync(box.events, 0o666);
     bobName = uniqueName('bob-behind');
     await apiContainer(bobName, { 'ds01.user': 'bob', 'ds01.managed': 'true' });
   });
@@ -52,6 +57,17 @@ describeDocker('the wrapper in front of the proxy (as the real user alice)', () 
     const r = await wrapperAsAlice(['inspect', bobName]);
     expect(r.exitCode).toBe(1);
     expect(String(r.stderr)).toContain('ds01: refused (not-owner)');
-    expect(box.readEvents().some((e) => e.event_type === 'auth.denied' && e.user === 'alice' && e.details.target === bobName)).toBe(true);
+    // Logged once, by the proxy that refused it; the wrapper does not log it again.
+    const denials = box.readEvents().filter((e) => e.event_type === 'auth.denied' && e.user === 'alice' && e.details.target === bobName);
+    expect(denials.map((e) => e.source)).toEqual(['ds01-docker-proxy']);
+    // The wrapper's own refusals are still its own to log (and it can write the log).
+    const own = await wrapperAsAlice(['run', '-d', '-l', TEST_LABEL, '--privileged', testImage, 'true']);
+    expect(own.exitCode).toBe(1);
+    expect(
+      box
+        .readEvents()
+        .filter((e) => e.event_type === 'auth.denied' && e.details.rule === 'privileged')
+        .map((e) => e.source),
+    ).toEqual(['docker-wrapper']);
   });
 });
