@@ -18,9 +18,16 @@ if (bins.length === 0) {
 }
 
 for (const [name, file] of bins) {
+  const outdir = path.dirname(file);
+  const chunks = path.join(outdir, 'chunks');
+  if (fs.existsSync(chunks)) for (const f of fs.readdirSync(chunks)) if (f.startsWith(`${name}-`)) fs.rmSync(path.join(chunks, f));
   const result = await build({
-    entryPoints: [file],
-    outfile: file,
+    entryPoints: { [path.basename(file, '.js')]: file },
+    outdir,
+    // What a bin imports lazily (execa, ajv, ... on the paths that need them)
+    // goes to chunks loaded on first use, so a short command parses only its own code.
+    splitting: true,
+    chunkNames: `chunks/${name}-[hash]`,
     allowOverwrite: true,
     bundle: true,
     platform: 'node',

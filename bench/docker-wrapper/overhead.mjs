@@ -4,9 +4,8 @@
 //
 //   node bench/docker-wrapper/overhead.mjs [iterations] [containers]
 //
-// Builds nothing: run `npx tsc -p packages/events-core/tsconfig.json &&
-// npx tsc -p packages/gpu-allocator/tsconfig.json && npx tsc -p
-// packages/docker-wrapper/tsconfig.json` first. Uses DOCKER_HOST if it
+// Builds nothing: run `npm run build` first (the bins are bundled at build
+// time; a bare tsc leaves them unbundled and slower). Uses DOCKER_HOST if it
 // answers, else starts a private dockerd (as the tests do). Puts
 // `containers` (default 200) containers on the host first, then times, for
 // each case, the real client and the wrapper alternately and prints medians.

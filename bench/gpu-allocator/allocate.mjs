@@ -3,7 +3,7 @@
 // side by side with the baseline the original allocator pays on every call: one
 // listing plus one inspect per container (DS01 ran several such passes per allocation).
 //
-//   npx tsc -p packages/events-core/tsconfig.json && npx tsc -p packages/gpu-allocator/tsconfig.json
+//   npm run build   (the bin is bundled at build time; a bare tsc leaves it slower)
 //   node bench/gpu-allocator/allocate.mjs [--runs 7] [--sizes 20,200,1000]
 //
 // Uses DOCKER_HOST if it answers, else starts a private dockerd (root, Debian docker.io)
