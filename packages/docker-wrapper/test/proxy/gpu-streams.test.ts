@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import http from 'node:http';
+import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { describeDocker, removeContainersByLabel, testImage, uniqueName } from '../../../../test-support/docker.js';
@@ -100,6 +101,22 @@ describeDocker('the proxy: GPUs, keep-alive, streams', () => {
     }
     agent.destroy();
     expect(reused).toEqual([false, true, true]);
+  });
+
+  it('build streams its context up, save streams the image down', async () => {
+    const ctxDir = path.join(box.dir, 'build-context');
+    fs.mkdirSync(ctxDir, { mode: 0o755 });
+    fs.writeFileSync(path.join(ctxDir, 'Dockerfile'), `FROM ${testImage}\nCOPY blob /blob\nLABEL ${TEST_LABEL}\n`);
+    fs.writeFileSync(path.join(ctxDir, 'blob'), Buffer.alloc(3 * 1024 * 1024, 7));
+    const tag = `ds01-test/proxy-build:${uniqueName('t')}`;
+    try {
+      const build = await asUser(box, 'alice', ['/usr/bin/docker', 'build', '-q', '-t', tag, ctxDir], undefined, { DOCKER_BUILDKIT: '0' });
+      expect(build.exitCode, String(build.stderr)).toBe(0);
+      const save = await asUser(box, 'alice', ['sh', '-c', `/usr/bin/docker save ${tag} | wc -c`]);
+      expect(Number(String(save.stdout).trim())).toBeGreaterThan(3 * 1024 * 1024);
+    } finally {
+      await dockerAs(box, 'alice', ['image', 'rm', '-f', tag]);
+    }
   });
 
   it('logs -f streams as the container writes', async () => {

@@ -110,9 +110,9 @@ export async function startProxy(users: string[] | null, configYaml = PROXY_CONF
 }
 
 /** A command run as the real user (runuser: their uid, gid and groups), pointed at their proxy socket. */
-export function asUser(box: ProxyBox, user: string, cmd: string[], input?: string) {
+export function asUser(box: ProxyBox, user: string, cmd: string[], input?: string, extraEnv: Record<string, string> = {}) {
   return execa('runuser', ['-u', user, '--', ...cmd], {
-    env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: `/home/${user}`, DOCKER_HOST: `unix://${box.socket(user)}` },
+    env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: `/home/${user}`, DOCKER_HOST: `unix://${box.socket(user)}`, ...extraEnv },
     extendEnv: false,
     reject: false,
     ...(input === undefined ? { stdin: 'ignore' as const } : { input }),
