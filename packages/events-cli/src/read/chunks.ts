@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import { createGunzip } from 'node:zlib';
 import type { LogFile } from '@ds01/events-core/read';
 
 /** A run of whole lines: bytes [0, end) of buf, starting at file offset `base`. */
@@ -112,6 +111,8 @@ async function* plainChunks(
 }
 
 async function* gzipChunks(path: string, start: number): AsyncGenerator<Chunk> {
+  // Loaded here: most queries read no archive, and loading zlib is a noticeable part of start-up.
+  const { createGunzip } = await import('node:zlib');
   const raw = fs.createReadStream(path, { highWaterMark: 1 << 20 });
   const stream = raw.pipe(createGunzip({ chunkSize: 1 << 20 }));
   let pos = 0;

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { EventFilter } from '../build-filter.js';
 import { Counter, Summariser, type SummaryPart } from '../summarise.js';
 import { CLOCK_SKEW_MS, type ReadStats } from './hit.js';
@@ -145,7 +145,9 @@ async function runPool(
   };
 
   const data: TallyWorkerData = { spec: filter.spec, mode, utc, blockBytes: WORKER_BLOCK_BYTES };
-  const pool = Array.from({ length: size - 1 }, () => new Worker(script, { workerData: data }));
+  // Loaded only when there are pieces to share, off the start-up of every other query.
+  const { Worker: WorkerThread } = await import('node:worker_threads');
+  const pool = Array.from({ length: size - 1 }, () => new WorkerThread(script, { workerData: data }));
   const inWorker = (worker: Worker) =>
     new Promise<void>((resolve, reject) => {
       let current: Job | undefined;
