@@ -82,9 +82,10 @@ async function tallyPlanned(
   const workers = Math.min(parallel.workers, total);
   const script = workers > 1 ? workerScript() : null;
   if (!script) {
+    const blocks = newBlocks(MAIN_BLOCK_BYTES);
     for (const pieces of logs) {
       for (const piece of pieces) {
-        if (await tallyRange(piece, result, stats, { filter, stopAfter })) break;
+        if (await tallyRange(piece, result, stats, { filter, stopAfter, blocks, countOnly: mode === 'count' })) break;
       }
     }
     return result;
@@ -180,7 +181,7 @@ async function runPool(
     for (let job = nextJob(); job; job = nextJob()) {
       const sink = mode === 'summary' ? new Summariser(utc) : new Counter();
       const stats: ReadStats = { skipped: 0 };
-      const stopped = await tallyRange(job.piece, sink, stats, { filter, stopAfter, blocks });
+      const stopped = await tallyRange(job.piece, sink, stats, { filter, stopAfter, blocks, countOnly: mode === 'count' });
       record(job, { part: sink.part(), skipped: stats.skipped, stopped });
     }
   };

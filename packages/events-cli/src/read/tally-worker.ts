@@ -30,7 +30,7 @@ const blocks: [Buffer, Buffer] = [Buffer.allocUnsafe(data.blockBytes), Buffer.al
 parentPort?.on('message', (job: TallyJob) => {
   const sink = data.mode === 'summary' ? new Summariser(data.utc) : new Counter();
   const stats: ReadStats = { skipped: 0 };
-  tallyRange(job.piece, sink, stats, { filter, stopAfter: job.stopAfter, blocks }).then(
+  tallyRange(job.piece, sink, stats, { filter, stopAfter: job.stopAfter, blocks, countOnly: data.mode === 'count' }).then(
     (stopped) => parentPort?.postMessage({ id: job.id, part: sink.part(), skipped: stats.skipped, stopped } satisfies TallyReply),
     (err: unknown) => parentPort?.postMessage({ id: job.id, error: (err as Error)?.message ?? String(err) } satisfies TallyReply),
   );
