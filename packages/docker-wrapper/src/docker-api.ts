@@ -31,7 +31,7 @@ export async function resolveContainer(docker: Engine, ref: string): Promise<Res
 
 /** The proxy's refusal as the wrapper's own Denial (same rule names). */
 function proxyRefusal(message: string, ref: string): Denial {
-  const m = /ds01: ([a-z0-9:_-]+): ([^]*)$/i.exec(message);
+  const m = /ds01: ([a-z0-9:_-]+): ([\s\S]*)$/i.exec(message);
   const [reason, ...hint] = (m?.[2] ?? '').split('. ');
   const d = m
     ? new Denial(m[1]!, reason!.replace(/\.$/, ''), hint.join('. '), ref)

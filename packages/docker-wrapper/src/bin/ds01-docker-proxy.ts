@@ -21,6 +21,10 @@ const argv = await yargs(hideBin(process.argv))
     describe: 'The real daemon (default: docker_proxy.upstream, else DOCKER_HOST, else unix:///var/run/docker.sock)',
   })
   .option('users', { type: 'string', describe: 'Only these users, comma-separated (tests); no rescans of the user list' })
+  .option('denials-per-minute', {
+    type: 'number',
+    describe: 'auth.denied events logged per user and minute; the rest are counted in one event (default 60)',
+  })
   .strict()
   .fail((msg, err) => {
     process.stderr.write(`ds01-docker-proxy: ${err?.message ?? msg}\nRun ds01-docker-proxy --help for the options.\n`);
@@ -42,6 +46,11 @@ const users =
         .split(',')
         .map((u) => u.trim())
         .filter(Boolean);
+const perMinute = argv['denials-per-minute'];
+if (perMinute !== undefined && !(Number.isInteger(perMinute) && perMinute >= 0)) {
+  process.stderr.write(`ds01-docker-proxy: --denials-per-minute ${perMinute}: give a whole number, 0 or more\n`);
+  process.exit(2);
+}
 if (users !== undefined && users.length === 0) {
   process.stderr.write('ds01-docker-proxy: --users: give at least one user name\n');
   process.exit(2);
@@ -49,7 +58,11 @@ if (users !== undefined && users.length === 0) {
 
 let proxy: Awaited<ReturnType<typeof startProxy>>;
 try {
-  proxy = await startProxy({ socketDir: argv['socket-dir'], upstream: argv.upstream, users }, process.env, log);
+  proxy = await startProxy(
+    { socketDir: argv['socket-dir'], upstream: argv.upstream, users, denialsPerMinute: perMinute },
+    process.env,
+    log,
+  );
 } catch (err) {
   log(`cannot start: ${(err as Error).message}`);
   process.exit(3);

@@ -1,6 +1,7 @@
 export { applyApiLimits, type LimitFields } from './api-limits.js';
 export { type ApiCreatePlan, checkCreate, deviceRequestCount, isGpuDeviceRequest } from './check-create.js';
 export { type Decision, decideRequest, type RequestInfo } from './decide-request.js';
+export { DenialLog } from './denial-log.js';
 export { DEFAULT_SOCKET_DIR, type ProxyFlags, type ProxySettings, proxySettings } from './proxy-settings.js';
 export { PROXY_SOURCE, refusalMessage } from './refuse.js';
 export { type Route, routeRequest, stripVersion, withOwnerFilter } from './route-request.js';

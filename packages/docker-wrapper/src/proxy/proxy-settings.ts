@@ -15,12 +15,17 @@ export interface ProxySettings {
   /** Fixed users (`--users`): no rescans of the config for users. */
   users: string[] | null;
   usersGroup: string | null;
+  /** `auth.denied` events per user and minute; the rest are counted in one event. */
+  denialsPerMinute: number;
 }
+
+export const DEFAULT_DENIALS_PER_MINUTE = 60;
 
 export interface ProxyFlags {
   socketDir?: string | undefined;
   upstream?: string | undefined;
   users?: string[] | undefined;
+  denialsPerMinute?: number | undefined;
 }
 
 export function proxyBlock(config: SiteConfig | null): ProxyConfigBlock {
@@ -36,5 +41,6 @@ export function proxySettings(flags: ProxyFlags, config: SiteConfig | null, env:
     upstream: flags.upstream ?? b.upstream ?? (env.DOCKER_HOST?.trim() || 'unix:///var/run/docker.sock'),
     users: flags.users ?? null,
     usersGroup: b.users_group ?? null,
+    denialsPerMinute: flags.denialsPerMinute ?? DEFAULT_DENIALS_PER_MINUTE,
   };
 }

@@ -1,20 +1,12 @@
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
-import { logEvent } from '@ds01/events-core';
 import type { Denial } from '../deny.js';
 
-export const PROXY_SOURCE = 'ds01-docker-proxy';
+export { PROXY_SOURCE } from './denial-log.js';
 
 /** What the Docker CLI prints after "Error response from daemon: ". */
 export function refusalMessage(d: Denial): string {
   return `ds01: ${d.rule}: ${d.reason}.${d.hint ? ` ${d.hint}` : ''}`;
-}
-
-/** The `auth.denied` event of a refusal, with the socket's user as subject. */
-export function logRefusal(d: Denial, user: string, operation: string): void {
-  const details: { operation: string; rule: string; reason: string; target?: string } = { operation, rule: d.rule, reason: d.reason };
-  if (d.target) details.target = d.target;
-  logEvent('auth.denied', { user, source: PROXY_SOURCE, details });
 }
 
 /** 403 with the engine's error shape. */

@@ -2,6 +2,7 @@ import type http from 'node:http';
 import path from 'node:path';
 import type { SiteConfig } from '@ds01/events-core/config';
 import { engineTarget } from '@ds01/events-core/engine';
+import { DenialLog } from './denial-log.js';
 import { upstreamAgent } from './forward.js';
 import { type ProxyFlags, type ProxySettings, proxySettings } from './proxy-settings.js';
 import { socketUsers } from './socket-users.js';
@@ -42,6 +43,7 @@ export async function startProxy(flags: ProxyFlags, env: NodeJS.ProcessEnv, log:
   prepareSocketDir(settings.socketDir);
   const sessions = new Sessions(settings.upstream, env);
   const agent = upstreamAgent();
+  const denials = new DenialLog(settings.denialsPerMinute);
   const servers = new Map<string, http.Server>();
 
   let running: Promise<void> = Promise.resolve();
@@ -63,7 +65,7 @@ export async function startProxy(flags: ProxyFlags, env: NodeJS.ProcessEnv, log:
     }
     for (const user of wanted) {
       if (servers.has(user)) continue;
-      const server = createUserServer(user, { sessions, upstream, agent });
+      const server = createUserServer(user, { sessions, upstream, agent, denials });
       try {
         const where = await listenForUser(server, settings.socketDir, user);
         servers.set(user, server);
@@ -92,6 +94,7 @@ export async function startProxy(flags: ProxyFlags, env: NodeJS.ProcessEnv, log:
       await Promise.all([...servers].map(([user, server]) => closeForUser(server, settings.socketDir, user)));
       servers.clear();
       agent.destroy();
+      denials.flushAll();
     },
   };
 }

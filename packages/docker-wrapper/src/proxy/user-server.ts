@@ -3,8 +3,9 @@ import type { Duplex } from 'node:stream';
 import type { EngineTarget } from '@ds01/events-core/engine';
 import { Denial } from '../deny.js';
 import { type Decision, decideRequest, operationOf } from './decide-request.js';
+import type { DenialLog } from './denial-log.js';
 import { forwardRequest, sendError } from './forward.js';
-import { logRefusal, refuseHttp, refuseRaw } from './refuse.js';
+import { refuseHttp, refuseRaw } from './refuse.js';
 import { routeRequest } from './route-request.js';
 import { spliceUpgrade } from './splice-upgrade.js';
 import type { Sessions } from './user-session.js';
@@ -16,6 +17,7 @@ export interface ServerDeps {
   sessions: Sessions;
   upstream: EngineTarget;
   agent: http.Agent;
+  denials: DenialLog;
 }
 
 function readBody(req: http.IncomingMessage): Promise<Buffer> {
@@ -64,7 +66,7 @@ export function createUserServer(user: string, deps: ServerDeps): http.Server {
     decide(deps, user, { method, url, readBody: () => readBody(req) })
       .then((d) => {
         if (d.action === 'refuse') {
-          logRefusal(d.denial, user, operationOf(method, routeRequest(method, url)));
+          deps.denials.log(d.denial, user, operationOf(method, routeRequest(method, url)));
           refuseHttp(res, d.denial);
           return;
         }
@@ -86,7 +88,7 @@ export function createUserServer(user: string, deps: ServerDeps): http.Server {
     decide(deps, user, { method, url })
       .then((d) => {
         if (d.action === 'refuse') {
-          logRefusal(d.denial, user, operationOf(method, routeRequest(method, url)));
+          deps.denials.log(d.denial, user, operationOf(method, routeRequest(method, url)));
           refuseRaw(socket, d.denial);
           return;
         }

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +16,8 @@ describeDocker('the Engine API proxy as the real user alice', () => {
   let aliceName: string;
 
   beforeAll(async () => {
-    box = await startProxy(['alice', 'bob', 'carol', 'dana']);
+    // The matrix counts every refusal's event: no flood limit within its minute (tested on its own below).
+    box = await startProxy(['alice', 'bob', 'carol', 'dana'], undefined, ['--denials-per-minute', '10000']);
     bobName = uniqueName('bob-victim');
     bobId = await apiContainer(bobName, { 'ds01.user': 'bob', 'ds01.managed': 'true' });
     aliceName = uniqueName('alice-own');
@@ -274,6 +276,32 @@ describeDocker('the Engine API proxy as the real user alice', () => {
     const carol = await dockerAs(box, 'carol', ['create', '-l', TEST_LABEL, testImage, 'true']);
     expect(carol.exitCode).not.toBe(0);
     expect(String(carol.stderr)).toContain('ds01: max-containers:');
+  });
+});
+
+describeDocker('the proxy’s auth.denied flood limit', () => {
+  it('logs at most --denials-per-minute refusals one by one, then counts the rest in one event', async () => {
+    const box = await startProxy(['alice'], undefined, ['--denials-per-minute', '3']);
+    try {
+      for (let i = 0; i < 10; i++) {
+        const status = await new Promise<number>((resolve, reject) => {
+          http
+            .get({ socketPath: box.socket('alice'), path: '/v1.41/swarm' }, (res) => {
+              res.resume();
+              resolve(res.statusCode ?? 0);
+            })
+            .on('error', reject);
+        });
+        expect(status).toBe(403);
+      }
+      box.proxy.kill('SIGTERM');
+      await box.proxy;
+      const denied = box.readEvents().filter((e) => e.event_type === 'auth.denied' && e.user === 'alice');
+      expect(denied.map((e) => e.details.rule)).toEqual(['admin-only', 'admin-only', 'admin-only', 'rate-limited']);
+      expect(denied[3]!.details.reason).toMatch(/^7 more refusals /);
+    } finally {
+      await box.stop();
+    }
   });
 });
 

@@ -59,7 +59,7 @@ describeDocker('the proxy: GPUs, keep-alive, streams', () => {
     expect(alloc.gpus.map((g) => g.uuid)).toEqual(ids);
     expect(alloc.container_id).toBe(c.Id);
     const ev = box.readEvents().find((e) => e.event_type === 'container.create' && e.details.container === name);
-    expect((ev?.details.gpus as { uuid: string }[]).map((g) => g.uuid)).toEqual(ids);
+    expect(((ev?.details.gpus ?? []) as { uuid: string }[]).map((g) => g.uuid)).toEqual(ids);
   });
 
   it('a GPU create the engine refuses releases its reservation; a count above the per-container limit is refused', async () => {
