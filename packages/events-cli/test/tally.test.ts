@@ -379,6 +379,18 @@ describe('--summary and --count over mixed, rotated and compressed logs', () => 
     expect(r.stdout).toBe((await cli(['--count', '--since', '1h'], live)).stdout);
   });
 
+  it('adds up several --file logs, each cut into pieces', async () => {
+    const a = mixedLog();
+    const b = path.join(tempDir(), 'other.jsonl');
+    fs.writeFileSync(b, `${mixedLines(Date.parse('2026-03-09T12:00:00.000Z'), 300).join('\n')}\n`);
+    const args = ['--file', a, '--file', b, '--type', 'gpu,auth'];
+    const expected = await summaryOfPrinted(args, a);
+    expect(expected.total).toBeGreaterThan(100);
+    const r = await run(['--summary', '--json', ...args], null, { env: { DS01_EVENTS_PIECE_BYTES: '900', DS01_EVENTS_WORKERS: '3' } });
+    expect(JSON.parse(r.stdout)).toEqual(expected);
+    expect(r.stderr).toBe((await cli(['--json', '--all', ...args], null)).stderr);
+  });
+
   it('refuses tuning variables that are not whole numbers, naming them', async () => {
     const live = mixedLog();
     const r = await cli(['--summary'], live, { DS01_EVENTS_WORKERS: 'many' });
