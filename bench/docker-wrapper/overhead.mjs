@@ -16,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureDocker } from '../../test-support/docker-daemon.mjs';
+import { recordNvidiaSmi } from '../support/nvidia-smi-replay.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const iterations = Number(process.argv[2] ?? 15);
@@ -45,8 +46,8 @@ const env = {
   DS01_STATE_DIR: path.join(dir, 'state'),
   DS01_REAL_DOCKER: real,
   DS01_GPU_BIN: path.join(root, 'packages/gpu-allocator/dist/bin/ds01-gpu.js'),
-  DS01_NVIDIA_SMI: path.join(root, 'test-support/bin/nvidia-smi'),
-  DS01_FAKE_GPUS: 'a100x4',
+  // Recorded answers replayed from sh: the figures are ds01's own cost (bench/support/nvidia-smi-replay.mjs).
+  DS01_NVIDIA_SMI: await recordNvidiaSmi(dir),
   DS01_AS_USER: 'alice',
 };
 const image = docker.image ?? 'ds01-test/busybox:latest';

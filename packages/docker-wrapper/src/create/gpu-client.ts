@@ -1,4 +1,4 @@
-import type { Ajv as AjvType } from 'ajv';
+import type { Ajv as AjvClass, Ajv as AjvType } from 'ajv';
 
 /** What the wrapper reads from `ds01-gpu ... --json` (the allocator's contract; extra fields allowed). */
 const gpuList = {
@@ -59,8 +59,10 @@ const validators = new Map<object, ReturnType<AjvType['compile']>>();
 // ajv and execa load only when a GPU command runs: most docker commands need neither.
 async function validate<T>(schema: object, data: unknown): Promise<T> {
   if (!ajv) {
-    const { Ajv } = await import('ajv');
-    ajv = new Ajv({ allErrors: false, strict: false });
+    // ajv is CommonJS: Node's import gives its named export, a bundle only the module object as default.
+    const mod = (await import('ajv')) as unknown as { Ajv?: typeof AjvClass; default: typeof AjvClass | { Ajv: typeof AjvClass } };
+    const Ctor = mod.Ajv ?? ('Ajv' in mod.default ? mod.default.Ajv : mod.default);
+    ajv = new Ctor({ allErrors: false, strict: false });
   }
   let v = validators.get(schema);
   if (!v) {
@@ -107,6 +109,28 @@ export async function allocateGpus(env: NodeJS.ProcessEnv, user: string, contain
 export async function bindReservation(env: NodeJS.ProcessEnv, reservation: string, containerId: string): Promise<StatusResult> {
   const { json } = await callGpu(env, ['bind', '--reservation', reservation, '--container-id', containerId]);
   return validate<StatusResult>(statusOnly, json);
+}
+
+/**
+ * Binds the reservation without waiting for the answer: the user's command
+ * ends when the real client does, not one allocator start-up later. Nothing
+ * is lost if this bind fails or never runs: every ds01-gpu command reconciles
+ * with Docker first and binds a pending reservation to the container of its
+ * name and owner.
+ */
+export async function bindInBackground(env: NodeJS.ProcessEnv, reservation: string, containerId: string): Promise<void> {
+  const { file, prefix } = gpuCommand(env);
+  const { execa } = await import('execa');
+  const child = execa(file, [...prefix, 'bind', '--reservation', reservation, '--container-id', containerId, '--json'], {
+    env,
+    extendEnv: false,
+    detached: true,
+    cleanup: false,
+    stdio: 'ignore',
+    reject: false,
+  });
+  child.unref();
+  child.catch(() => {});
 }
 
 export async function releaseGpus(env: NodeJS.ProcessEnv, container: string, reason: string): Promise<StatusResult> {

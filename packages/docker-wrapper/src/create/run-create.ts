@@ -5,7 +5,7 @@ import { type DockerClient, resolveContainer } from '../docker-api.js';
 import { logEvent } from '../log.js';
 import type { ParsedCommand } from '../parse-args.js';
 import { type RunResult, runReal } from '../real-docker.js';
-import { allocateGpus, bindReservation, type GpuRef, GpuToolError, releaseGpus } from './gpu-client.js';
+import { allocateGpus, bindInBackground, type GpuRef, GpuToolError, releaseGpus } from './gpu-client.js';
 import { deviceGpuValue } from './gpu-request.js';
 import { type CreatePlan, prepareCreate } from './prepare-create.js';
 import { type CreatedContainer, watchCreate } from './watch-create.js';
@@ -94,7 +94,6 @@ export async function runCreate(
     : plan.name
       ? []
       : null;
-  let bindProblem: string | null = null;
   const logCreated = (c: CreatedContainer) => {
     const details: Parameters<typeof logEvent<'container.create'>>[1]['details'] = {
       container: c.name || plan.name || c.id.slice(0, 12),
@@ -120,13 +119,7 @@ export async function runCreate(
       : await watchCreate(docker, filters.length > 0 ? filters : [`${LABELS.managed}=true`], async (c) => {
           // Logged when the engine reports the container, so the event comes before the watcher's container.start.
           logCreated(c);
-          if (!reservation) return;
-          try {
-            const b = await bindReservation(ctx.env, reservation, c.id);
-            if (b.status !== 'bound') bindProblem = b.message ?? b.status;
-          } catch (err) {
-            bindProblem = (err as Error).message;
-          }
+          if (reservation) await bindInBackground(ctx.env, reservation, c.id);
         });
 
   let result: RunResult;
@@ -137,7 +130,6 @@ export async function runCreate(
     throw err;
   }
   const created = watch ? await watch.finish() : null;
-  if (bindProblem) process.stderr.write(`ds01: warning: the GPU reservation could not be bound to the container (${bindProblem}).\n`);
   // The create event was logged by the watch callback; a command that created nothing gives its GPUs back.
   if (!created && reservation && plan.name) {
     await releaseGpus(ctx.env, plan.name, 'create_failed').catch((err: Error) => {
