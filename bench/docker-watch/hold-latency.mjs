@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { dockerRequest, ensureDocker, parseDockerHost } from '../../test-support/docker-daemon.mjs';
+import { benchDocker } from '../support/bench-docker.mjs';
 import { recordNvidiaSmi } from '../support/nvidia-smi-replay.mjs';
 
 const run = promisify(execFile);
@@ -31,21 +31,7 @@ const median = (xs) => {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const msSince = (t0) => Number(process.hrtime.bigint() - t0) / 1e6;
 
-const docker = await ensureDocker({ log: (m) => process.stderr.write(`[bench] ${m}\n`) });
-if ('unavailable' in docker) {
-  console.error(`no Docker: ${docker.unavailable}`);
-  process.exit(1);
-}
-const target = parseDockerHost(docker.dockerHost);
-const api = async (method, p, body) => {
-  const r = await dockerRequest(
-    target,
-    method,
-    p,
-    body === undefined ? {} : { body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } },
-  );
-  return { status: r.status, json: () => JSON.parse(r.text) };
-};
+const { docker, api } = await benchDocker();
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ds01-hold-bench-'));
 const eventsFile = path.join(dir, 'events.jsonl');

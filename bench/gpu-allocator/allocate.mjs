@@ -17,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { dockerRequest, ensureDocker, parseDockerHost } from '../../test-support/docker-daemon.mjs';
+import { benchDocker } from '../support/bench-docker.mjs';
 import { recordNvidiaSmi } from '../support/nvidia-smi-replay.mjs';
 
 const run = promisify(execFile);
@@ -35,21 +35,7 @@ const median = (xs) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-const docker = await ensureDocker({ log: (m) => process.stderr.write(`[bench] ${m}\n`) });
-if ('unavailable' in docker) {
-  console.error(`no Docker: ${docker.unavailable}`);
-  process.exit(1);
-}
-const target = parseDockerHost(docker.dockerHost);
-const api = async (method, p, body) => {
-  const r = await dockerRequest(
-    target,
-    method,
-    p,
-    body === undefined ? {} : { body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } },
-  );
-  return { status: r.status, text: r.text, json: () => JSON.parse(r.text) };
-};
+const { docker, api } = await benchDocker();
 const scope = `ds01bench.scope=${process.pid}`;
 const [scopeKey, scopeValue] = scope.split('=');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ds01-gpu-bench-'));
