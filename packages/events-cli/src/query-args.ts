@@ -83,13 +83,14 @@ function parseTime(flag: string, value: string | undefined, now: number, utc: bo
 
 /** Default piece of a split --summary/--count scan: big enough that starting a worker is worth it. */
 export const DEFAULT_PIECE_BYTES = 32 << 20;
-/** Worker threads at most by default: each costs memory (peak RSS must stay bounded) for little more speed. */
+/** Counting threads at most by default: each costs memory (peak RSS must stay under 150 MB) for little more speed. */
 export const MAX_DEFAULT_WORKERS = 4;
 
 /**
- * Worker threads for --summary and --count: DS01_EVENTS_WORKERS (0 or 1:
- * none) and DS01_EVENTS_PIECE_BYTES, tuning knobs for administrators and
- * tests; by default one worker per core, at most four.
+ * Threads that count for --summary and --count, this one included:
+ * DS01_EVENTS_WORKERS (0 or 1: this thread alone) and DS01_EVENTS_PIECE_BYTES,
+ * tuning knobs for administrators and tests; by default one per core, at
+ * most four.
  */
 export function parallelOf(env: NodeJS.ProcessEnv): ParallelOptions {
   const whole = (name: string, min: number): number | undefined => {
