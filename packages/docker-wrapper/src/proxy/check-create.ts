@@ -14,6 +14,7 @@ import {
   UNSAFE_SECURITY_OPTS,
 } from '../rules/create-policy.js';
 import { applyApiLimits, type LimitFields } from './api-limits.js';
+import { refuseHostNetwork } from './host-network.js';
 import type { UserSession } from './user-session.js';
 
 type Json = Record<string, unknown>;
@@ -144,6 +145,8 @@ export async function checkCreate(session: UserSession, body: Json, query: URLSe
     if (field) throw new Denial('host-namespace', `${field}=host shares the host's namespace`, `Run without ${field} host.`);
     if (typeof host.Cgroup === 'string' && host.Cgroup !== '')
       throw new Denial('host-namespace', `Cgroup=${host.Cgroup} joins another cgroup`, 'Leave Cgroup out.');
+    const endpoints = Object.keys(obj(obj(body.NetworkingConfig).EndpointsConfig));
+    await refuseHostNetwork(docker, [typeof host.NetworkMode === 'string' ? host.NetworkMode : '', ...endpoints], 'the network');
   }
   if (denies('cap-add')) {
     const cap = strings(host.CapAdd)[0];

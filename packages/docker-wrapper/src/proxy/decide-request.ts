@@ -6,6 +6,7 @@ import { checkGpuStart } from '../main.js';
 import { applyApiLimits, type LimitFields } from './api-limits.js';
 import { checkCreate } from './check-create.js';
 import { allocateForCreate, applyAllocation, settleAllocation } from './create-gpus.js';
+import { refuseHostNetwork } from './host-network.js';
 import { logCreated } from './log-create.js';
 import { pinContainer, type RoutedRequest, routeRequest, withOwnerFilter } from './route-request.js';
 import type { UserSession } from './user-session.js';
@@ -137,6 +138,8 @@ export async function decideRequest(session: UserSession, info: RequestInfo): Pr
     case 'network-member': {
       const raw = await needBody(info);
       const body = parseJsonBody(raw);
+      if (ctx.policy.deniedFlags.has('host-namespace'))
+        await refuseHostNetwork(docker, [decodeURIComponent(routed.apiPath.split('/')[2] ?? '')], 'the network');
       if (typeof body.Container === 'string' && body.Container) {
         const found = await checkTarget(ctx, docker, body.Container, { operation, change: true });
         if (found) {

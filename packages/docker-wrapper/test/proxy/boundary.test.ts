@@ -3,7 +3,7 @@ import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeDocker, dockerHost, removeContainersByLabel, testImage, uniqueName } from '../../../../test-support/docker.js';
+import { describeDocker, dockerApi, dockerHost, removeContainersByLabel, testImage, uniqueName } from '../../../../test-support/docker.js';
 import { apiContainer, inspectContainer, TEST_LABEL } from '../helpers.js';
 import { apiAs, connectAs, dockerAs, type ProxyBox, startProxy } from './helpers.js';
 
@@ -204,6 +204,16 @@ describeDocker('the Engine API proxy as the real user alice', () => {
     });
     expect(masked.status).toBe(403);
     expect(await inspectContainer(name)).toBeNull();
+    // The host network named by its id (not the word host), at create and on connect.
+    const hostNet = (await dockerApi<{ Id: string }>('GET', '/networks/host')).json!.Id;
+    const byId = await apiAs(box, 'alice', 'POST', `/containers/create?name=${name}`, {
+      Image: testImage,
+      Labels: { [LABEL_KEY]: '1' },
+      HostConfig: { NetworkMode: hostNet.slice(0, 12) },
+    });
+    expect((byId.json as { message: string }).message).toMatch(/^ds01: host-namespace: /);
+    const connect = await apiAs(box, 'alice', 'POST', `/networks/${hostNet}/connect`, { Container: aliceName });
+    expect((connect.json as { message: string }).message).toMatch(/^ds01: host-namespace: /);
     const inspect = await apiAs(box, 'alice', 'GET', `/v1.41/containers/${bobId}/json`);
     expect(inspect.status).toBe(403);
     const nosuch = await apiAs(box, 'alice', 'GET', '/v1.41/containers/no-such-container-here/json');
