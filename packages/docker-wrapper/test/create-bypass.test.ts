@@ -209,6 +209,41 @@ describeDocker('run/create: every escape is refused and nothing is created', () 
     }
   });
 
+  it("keeps the memory limits of a user's running containers within aggregate.memory_max (§7 D24)", async () => {
+    const site = makeSandbox(`defaults:\n  memory: 512m\n  aggregate:\n    memory_max: 1G\n`);
+    await removeContainersByLabel('ds01.user=carol');
+    try {
+      const run = (name: string, ...flags: string[]) =>
+        wrapper(['run', '-d', '--name', name, '-l', TEST_LABEL, ...flags, testImage, 'sleep', '300'], site.env('carol'));
+      const [a, b, c, d, e] = ['agg-a', 'agg-b', 'agg-c', 'agg-d', 'agg-e'].map((n) => uniqueName(n)) as [
+        string,
+        string,
+        string,
+        string,
+        string,
+      ];
+      expect((await run(a)).exitCode).toBe(0); // the default 512m: 0.5G of 1G committed
+      // A created, never started container holds no memory and does not count.
+      expect((await wrapper(['create', '--name', e, '-l', TEST_LABEL, testImage], site.env('carol'))).exitCode).toBe(0);
+      // `-m` is read (DS01 ignored it), in any unit docker accepts (DS01 failed open on `gb`): 0.75G, then 1G.
+      expect((await run(b, '-m', '256m')).exitCode).toBe(0);
+      expect((await run(c, '-m', '0.25gb')).exitCode).toBe(0);
+      const over = await run(d);
+      expect(over.exitCode).toBe(1);
+      expect(String(over.stderr)).toContain('refused (aggregate-memory)');
+      expect(String(over.stderr)).toContain('1.0G of your 1.0G');
+      expect(await inspectContainer(d)).toBeNull();
+      const denied = site.readEvents().filter((ev) => ev.event_type === 'auth.denied');
+      expect(denied.map((ev) => ev.details.rule)).toEqual(['aggregate-memory']);
+      // Stopping one frees its share.
+      expect((await wrapper(['stop', '-t', '0', a], site.env('carol'))).exitCode).toBe(0);
+      expect((await run(d)).exitCode).toBe(0);
+    } finally {
+      await removeContainersByLabel('ds01.user=carol');
+      site.cleanup();
+    }
+  });
+
   it('site policy: denied_flags can allow a rule, denied_bind_mounts adds paths', async () => {
     const site = makeSandbox(
       `access_control:\n  wrapper:\n    denied_flags: [privileged, bind-mount]\n    denied_bind_mounts: [/srv/secret]\n`,

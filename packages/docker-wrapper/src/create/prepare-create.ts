@@ -4,6 +4,7 @@ import type { WrapperContext } from '../context.js';
 import { Denial } from '../deny.js';
 import { type DockerClient, listOwned } from '../docker-api.js';
 import { boolOption, optionValues, type ParsedCommand, type ParsedOption } from '../parse-args.js';
+import { checkAggregateMemory } from '../rules/aggregate-memory.js';
 import {
   detectType,
   GPU_ENV_NAMES,
@@ -148,6 +149,11 @@ export async function prepareCreate(ctx: WrapperContext, parsed: ParsedCommand, 
         `you have ${count} containers, the most allowed is ${maxContainers}`,
         'Remove one first: `docker ps -a`, `docker rm NAME`.',
       );
+  }
+
+  if (enforce) {
+    const requested = optionValues(options, '-m', '--memory').pop() ?? containerLimitsOf(values).memory;
+    await checkAggregateMemory(docker, owner, resolved.aggregate, requested);
   }
 
   // GPUs: every --gpus before the image. Admins may name devices or declare a native type themselves.

@@ -20,6 +20,8 @@ export interface ContainerInspect {
   HostConfig?: {
     DeviceRequests?: { Driver?: string; Count?: number; DeviceIDs?: string[] | null; Capabilities?: string[][] | null }[] | null;
     Runtime?: string;
+    /** Bytes; 0 when the container has no memory limit. */
+    Memory?: number;
   } | null;
   State?: { Status?: string; Running?: boolean; StartedAt?: string; FinishedAt?: string };
 }
