@@ -9,6 +9,7 @@ import { connectDocker, type DockerClient, listOwned, type ResolvedContainer } f
 import { contextFlag, envEndpoint, hostFlags, sameEndpoint } from './docker-endpoint.js';
 import { boolOption, hasOption, optionValues, type ParsedCommand, parseArgs } from './parse-args.js';
 import { type RunResult, resolveRealDocker, runReal, WrapperLoopError } from './real-docker.js';
+import { checkAggregateMemory } from './rules/aggregate-memory.js';
 
 export type Outcome = RunResult;
 
@@ -40,6 +41,18 @@ const insertAt = (argv: readonly string[], at: number, tokens: string[]) => [...
 
 /** Verbs that start a container again: GPU containers go through `ds01-gpu start` first. */
 const STARTS = new Set(['start', 'restart']);
+
+/** Starting stopped containers commits their memory limits: the same aggregate cap as at create. */
+async function checkStartMemory(ctx: WrapperContext, docker: DockerClient, resolved: (ResolvedContainer | null)[]): Promise<void> {
+  const stopped = resolved.filter((r): r is ResolvedContainer => r !== null && r.inspect.State?.Running !== true);
+  if (stopped.length === 0) return;
+  const { resolveUserLimits } = await import('@ds01/events-core/config');
+  const { aggregate } = resolveUserLimits(await ctx.fullConfig(), ctx.identity.owner);
+  if (!aggregate) return;
+  const limits = stopped.map((r) => r.inspect.HostConfig?.Memory ?? 0);
+  // Together: each may fit alone while all of them do not. One without a limit counts as the whole cap.
+  await checkAggregateMemory(docker, ctx.identity.owner, aggregate, limits.includes(0) ? null : limits.reduce((a, b) => a + b, 0));
+}
 
 export async function checkGpuStart(ctx: WrapperContext, resolved: (ResolvedContainer | null)[]): Promise<void> {
   for (const r of resolved) {
@@ -213,7 +226,10 @@ async function decide(
         applyLimits(parsed.options, containerLimitsOf(resolveUserLimits(await ctx.fullConfig(), identity.owner).values), false);
       }
       const resolved = await checkTargets(ctx, docker, targetRefs(parsed), { operation, change: spec.change });
-      if (STARTS.has(verb) && !hasOption(parsed.options, '--help')) await checkGpuStart(ctx, resolved);
+      if (STARTS.has(verb) && !hasOption(parsed.options, '--help')) {
+        if (!admin) await checkStartMemory(ctx, docker, resolved);
+        await checkGpuStart(ctx, resolved);
+      }
       return [...argv];
     }
     default:

@@ -235,9 +235,13 @@ describeDocker('run/create: every escape is refused and nothing is created', () 
       expect(await inspectContainer(d)).toBeNull();
       const denied = site.readEvents().filter((ev) => ev.event_type === 'auth.denied');
       expect(denied.map((ev) => ev.details.rule)).toEqual(['aggregate-memory']);
-      // Stopping one frees its share.
+      // Stopping one frees its share, and starting it again is checked like a create.
       expect((await wrapper(['stop', '-t', '0', a], site.env('carol'))).exitCode).toBe(0);
       expect((await run(d)).exitCode).toBe(0);
+      const restart = await wrapper(['start', a], site.env('carol'));
+      expect(restart.exitCode).toBe(1);
+      expect(String(restart.stderr)).toContain('refused (aggregate-memory)');
+      expect((await inspectContainer(a))?.State?.Running).toBe(false);
     } finally {
       await removeContainersByLabel('ds01.user=carol');
       site.cleanup();

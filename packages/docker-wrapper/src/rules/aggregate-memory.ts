@@ -19,14 +19,16 @@ export async function checkAggregateMemory(
   docker: Engine,
   owner: string,
   aggregate: Record<string, unknown> | null,
-  requested: string | null,
+  /** The new containers' memory: a docker size, bytes (0: no limit), or null for no limit. */
+  requested: string | number | null,
 ): Promise<void> {
   const capText = aggregate?.memory_max;
   if (typeof capText !== 'string' || capText === '') return;
   const cap = parseDockerSize(capText);
   if (cap === null)
     throw new Denial('aggregate-memory', `the site's aggregate.memory_max (${capText}) is not a size`, 'Tell an administrator.');
-  const want = requested === null ? cap : (parseDockerSize(requested) ?? cap);
+  const bytes = typeof requested === 'string' ? parseDockerSize(requested) : requested;
+  const want = bytes === null || bytes <= 0 ? cap : bytes;
   const live = (await docker.listContainers({ all: true, filters: { label: [`ds01.user=${owner}`] } })).filter((c) =>
     LIVE.has(c.State ?? ''),
   );
