@@ -71,17 +71,20 @@ export function routeRequest(method: string, url: string): RoutedRequest {
       case 'info':
       case 'auth':
       case 'distribution':
-      case 'images':
       case 'session':
       case 'grpc':
         return { kind: 'open' };
+      case 'images':
+        // Images carry no owner; a prune (with all=true, every unused image) removes everyone's.
+        return seg[1] === 'prune' && seg.length === 2 ? { kind: 'admin-only', why: "it removes other users' images" } : { kind: 'open' };
       case 'system':
         return seg[1] === 'df' && read && seg.length === 2 ? { kind: 'system-df' } : { kind: 'unknown' };
       case 'events':
         return seg.length === 1 ? { kind: 'events' } : { kind: 'unknown' };
       case 'build':
         if (seg.length === 1) return { kind: 'build' };
-        return seg[1] === 'prune' || seg[1] === 'cancel' ? { kind: 'open' } : { kind: 'unknown' };
+        if (seg[1] === 'prune') return { kind: 'admin-only', why: "the build cache is shared: it removes other users' cache" };
+        return seg[1] === 'cancel' ? { kind: 'open' } : { kind: 'unknown' };
       case 'commit':
         return { kind: 'commit' };
       case 'containers': {

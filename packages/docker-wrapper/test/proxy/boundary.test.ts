@@ -331,6 +331,9 @@ describe('route table', () => {
     expect(routeRequest('POST', '/v1.44/swarm/init').route.kind).toBe('admin-only');
     expect(routeRequest('POST', '/containers/x/checkpoints').route.kind).toBe('admin-only');
     expect(routeRequest('GET', '/v1.44/whatever').route.kind).toBe('unknown');
+    expect(routeRequest('POST', '/v1.41/images/prune').route.kind).toBe('admin-only');
+    expect(routeRequest('POST', '/v1.41/build/prune').route.kind).toBe('admin-only');
+    expect(routeRequest('DELETE', '/v1.41/images/busybox:latest').route.kind).toBe('open');
     const q = withOwnerFilter(new URLSearchParams({ filters: JSON.stringify({ label: { 'a=b': true }, status: ['running'] }) }), 'alice');
     expect(JSON.parse(q.get('filters')!)).toEqual({ label: { 'a=b': true, 'ds01.user=alice': true }, status: ['running'] });
   });
