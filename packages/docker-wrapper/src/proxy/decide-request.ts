@@ -8,7 +8,7 @@ import { checkCreate } from './check-create.js';
 import { allocateForCreate, applyAllocation, settleAllocation } from './create-gpus.js';
 import { refuseHostNetwork } from './host-network.js';
 import { logCreated } from './log-create.js';
-import { pinContainer, type RoutedRequest, routeRequest, withOwnerFilter } from './route-request.js';
+import { isCanonicalTarget, pinContainer, type RoutedRequest, routeRequest, withOwnerFilter } from './route-request.js';
 import type { UserSession } from './user-session.js';
 
 /** What to do with one request. */
@@ -66,6 +66,12 @@ async function needBody(info: RequestInfo): Promise<Buffer> {
  */
 export async function decideRequest(session: UserSession, info: RequestInfo): Promise<Decision> {
   const { ctx, docker, user } = session;
+  if (!isCanonicalTarget(info.url))
+    throw new Denial(
+      'bad-request',
+      `the request path ${info.url.split('?')[0]} is not in plain form`,
+      'Send the path without encoded slashes or dot segments.',
+    );
   const routed = routeRequest(info.method, info.url);
   const { route, query } = routed;
   const operation = operationOf(info.method, routed);

@@ -4,7 +4,7 @@ export { type Decision, decideRequest, type RequestInfo } from './decide-request
 export { DenialLog } from './denial-log.js';
 export { DEFAULT_SOCKET_DIR, type ProxyFlags, type ProxySettings, proxySettings } from './proxy-settings.js';
 export { PROXY_SOURCE, refusalMessage } from './refuse.js';
-export { type Route, routeRequest, stripVersion, withOwnerFilter } from './route-request.js';
+export { isCanonicalTarget, pinContainer, type Route, routeRequest, stripVersion, withOwnerFilter } from './route-request.js';
 export { RESCAN_MS, type RunningProxy, startProxy } from './run-proxy.js';
 export { socketUsers, unixGroupMembers } from './socket-users.js';
 export { Sessions, type UserSession } from './user-session.js';

@@ -43,6 +43,25 @@ const SWARM = 'swarm services, nodes, secrets and configs start containers outsi
 /** Container actions that only read (everything else, any method but GET/HEAD, changes the container). */
 const READ_ACTIONS = new Set(['json', 'logs', 'top', 'changes', 'export', 'stats', 'wait']);
 
+/**
+ * A request target the rules and the engine read the same way: one leading
+ * slash, no dot segments, no empty segments, no backslash and no encoded
+ * slash, backslash or dot. Node's URL parser and the engine's router differ
+ * on each of these (an encoded slash decodes into a path separator only on
+ * the engine's side), so such a path could be checked as one endpoint and
+ * served as another. No Docker client sends them.
+ */
+export function isCanonicalTarget(url: string): boolean {
+  const q = url.indexOf('?');
+  const pathname = q < 0 ? url : url.slice(0, q);
+  if (!pathname.startsWith('/') || pathname.startsWith('//')) return false;
+  if (/\\|%2f|%5c|%2e/i.test(pathname)) return false;
+  return !pathname
+    .slice(1)
+    .split('/')
+    .some((seg, i, all) => seg === '.' || seg === '..' || (seg === '' && i < all.length - 1));
+}
+
 /** `/v1.47/containers/json` → `/containers/json`; the prefix stays in what is forwarded. */
 export function stripVersion(pathname: string): string {
   const m = /^\/v\d+(?:\.\d+)?(\/.*)?$/.exec(pathname);

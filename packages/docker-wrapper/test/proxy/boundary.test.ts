@@ -223,6 +223,10 @@ describeDocker('the Engine API proxy as the real user alice', () => {
     expect((await apiAs(box, 'alice', 'POST', '/volumes/prune')).status).toBe(403);
     expect((await apiAs(box, 'alice', 'GET', '/no/such/endpoint')).status).toBe(403);
     expect((await apiAs(box, 'alice', 'GET', '/_ping')).status).toBe(200);
+    // An encoded slash would be checked as one container and served by the engine as another.
+    const encoded = await apiAs(box, 'alice', 'GET', `/v1.41/containers/${bobName}%2Fjson`);
+    expect(encoded.status).toBe(403);
+    expect(encoded.text).not.toContain('"Id"');
 
     // A plain create through the raw API: ds01's labels, slice and limits forced; an explicit 0 memory is not "unlimited".
     const ok = await apiAs(box, 'alice', 'POST', `/v1.41/containers/create?name=${name}`, {
@@ -334,6 +338,19 @@ describe('route table', () => {
     expect(routeRequest('POST', '/v1.41/images/prune').route.kind).toBe('admin-only');
     expect(routeRequest('POST', '/v1.41/build/prune').route.kind).toBe('admin-only');
     expect(routeRequest('DELETE', '/v1.41/images/busybox:latest').route.kind).toBe('open');
+    const { isCanonicalTarget } = await import('../../src/proxy/index.js');
+    expect(isCanonicalTarget('/v1.41/images/ds01-test/busybox:latest/json?x=%2F')).toBe(true);
+    for (const odd of [
+      '/containers/x%2Fjson',
+      '/containers/x%2fjson',
+      '/a/../swarm',
+      '/a/%2e%2e/swarm',
+      '//h/containers/json',
+      '/a\\b',
+      '/a//b',
+      'containers/json',
+    ])
+      expect(isCanonicalTarget(odd), odd).toBe(false);
     const q = withOwnerFilter(new URLSearchParams({ filters: JSON.stringify({ label: { 'a=b': true }, status: ['running'] }) }), 'alice');
     expect(JSON.parse(q.get('filters')!)).toEqual({ label: { 'a=b': true, 'ds01.user=alice': true }, status: ['running'] });
   });
