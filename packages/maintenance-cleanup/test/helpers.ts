@@ -5,6 +5,7 @@ import { execa, type Options } from 'execa';
 import { afterAll, afterEach } from 'vitest';
 import { dockerApi, removeContainersByLabel, testImage, uniqueName } from '../../../test-support/docker.js';
 import { fakeNvidiaSmi } from '../../../test-support/fake-gpus.js';
+import { type LoggedEvent, loggedEvents } from '../../../test-support/jsonl.js';
 
 export const repoRoot = path.resolve(import.meta.dirname, '../../..');
 export const bin = path.join(repoRoot, 'packages/maintenance-cleanup/dist/bin/ds01-cleanup.js');
@@ -89,22 +90,9 @@ export function computeApps(s: Site, rows: { pid: number; name: string; gpu: str
   fs.writeFileSync(path.join(s.dir, 'apps.csv'), `pid, process_name, gpu_uuid, used_gpu_memory [MiB]\n${lines.join('\n')}\n`);
 }
 
-export interface LoggedEvent {
-  event_type: string;
-  user?: string | null;
-  source?: string;
-  details: Record<string, unknown>;
-}
+export type { LoggedEvent };
 
-export function events(s: Site, type?: string): LoggedEvent[] {
-  if (!fs.existsSync(s.events)) return [];
-  return fs
-    .readFileSync(s.events, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as LoggedEvent)
-    .filter((e) => !type || e.event_type === type);
-}
+export const events = (s: Site, type?: string): LoggedEvent[] => loggedEvents(s.events, type);
 
 export interface BinResult {
   exitCode: number | undefined;

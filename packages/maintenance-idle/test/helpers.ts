@@ -5,6 +5,7 @@ import { execa } from 'execa';
 import { afterAll } from 'vitest';
 import { dockerApi, removeContainersByLabel, testImage, uniqueName } from '../../../test-support/docker.js';
 import { fakeNvidiaSmi } from '../../../test-support/fake-gpus.js';
+import { type LoggedEvent, loggedEvents, readJsonLines } from '../../../test-support/jsonl.js';
 
 export const repoRoot = path.resolve(import.meta.dirname, '../../..');
 export const bin = path.join(repoRoot, 'packages/maintenance-idle/dist/bin/ds01-idle.js');
@@ -140,33 +141,12 @@ export async function isRunning(id: string): Promise<boolean> {
   return Boolean((await inspect(id))?.State?.Running);
 }
 
-export interface EventLine {
-  event_type: string;
-  user?: string;
-  // biome-ignore lint/suspicious/noExplicitAny: details differ per type
-  details: any;
-}
+export type EventLine = LoggedEvent;
 
-export function readEvents(site: Site, type?: string): EventLine[] {
-  if (!fs.existsSync(site.eventsFile)) return [];
-  return fs
-    .readFileSync(site.eventsFile, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as EventLine)
-    .filter((e) => !type || e.event_type === type);
-}
+export const readEvents = (site: Site, type?: string): EventLine[] => loggedEvents(site.eventsFile, type);
 
 // biome-ignore lint/suspicious/noExplicitAny: inbox lines
-export function readInbox(site: Site, user: string): any[] {
-  const file = path.join(site.stateDir, 'inbox', `${user}.jsonl`);
-  if (!fs.existsSync(file)) return [];
-  return fs
-    .readFileSync(file, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l));
-}
+export const readInbox = (site: Site, user: string): any[] => readJsonLines(path.join(site.stateDir, 'inbox', `${user}.jsonl`));
 
 // biome-ignore lint/suspicious/noExplicitAny: state JSON
 export function readState(site: Site): any {

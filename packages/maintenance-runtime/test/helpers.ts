@@ -6,6 +6,7 @@ import Docker from 'dockerode';
 import { execa, type Options } from 'execa';
 import { afterAll } from 'vitest';
 import { dockerApi, removeContainersByLabel, testImage, uniqueName } from '../../../test-support/docker.js';
+import { type LoggedEvent, loggedEvents, readJsonLines } from '../../../test-support/jsonl.js';
 import { enforceRuntime, type RunReport } from '../src/index.js';
 
 export const BIN = path.resolve(import.meta.dirname, '../dist/bin/ds01-runtime.js');
@@ -117,33 +118,12 @@ export async function stateOf(id: string): Promise<InspectState> {
   return res.json.State;
 }
 
-export interface LoggedEvent {
-  timestamp: string;
-  event_type: string;
-  user?: string;
-  source?: string;
-  details: Record<string, unknown>;
-}
+export type { LoggedEvent };
 
-export function eventsOf(site: Site, type?: string): LoggedEvent[] {
-  if (!fs.existsSync(site.eventsFile)) return [];
-  return fs
-    .readFileSync(site.eventsFile, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as LoggedEvent)
-    .filter((e) => type === undefined || e.event_type === type);
-}
+export const eventsOf = (site: Site, type?: string): LoggedEvent[] => loggedEvents(site.eventsFile, type);
 
-export function inboxOf(site: Site, user: string): { severity: string; title: string; body: string; container?: string }[] {
-  const file = path.join(site.stateDir, 'inbox', `${user}.jsonl`);
-  if (!fs.existsSync(file)) return [];
-  return fs
-    .readFileSync(file, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l));
-}
+export const inboxOf = (site: Site, user: string) =>
+  readJsonLines<{ severity: string; title: string; body: string; container?: string }>(path.join(site.stateDir, 'inbox', `${user}.jsonl`));
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
