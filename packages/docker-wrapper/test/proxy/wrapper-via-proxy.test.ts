@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { execa } from 'execa';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeDocker, removeContainersByLabel, testImage, uniqueName } from '../../../../test-support/docker.js';
-import { apiContainer, inspectContainer, realDocker, TEST_LABEL, wrapperBin } from '../helpers.js';
+import { apiContainer, gpuBin, inspectContainer, realDocker, TEST_LABEL, wrapperBin } from '../helpers.js';
 import { PROXY_CONFIG, type ProxyBox, startProxy } from './helpers.js';
 
 describeDocker('the wrapper in front of the proxy (as the real user alice)', () => {
@@ -51,6 +51,39 @@ describeDocker('the wrapper in front of the proxy (as the real user alice)', () 
     const ps = await wrapperAsAlice(['ps', '-a', '--format', '{{.Names}}']);
     expect(String(ps.stdout).split('\n')).toContain(name);
     expect(String(ps.stdout).split('\n')).not.toContain(bobName);
+  });
+
+  it('run --gpus through the wrapper then the proxy: one reservation (the proxy’s allocate returns the wrapper’s), bound to the container', async () => {
+    const name = uniqueName('alice-wrapped-gpu');
+    // Root acting as alice (DS01_AS_USER): the wrapper runs ds01-gpu itself, without sudo (DOCKER_HOST is the real daemon, which the
+    // allocator needs: on a site sudo's env_reset gives it the default), and sends the command through alice's proxy socket.
+    const r = await execa(
+      process.execPath,
+      [wrapperBin, 'run', '-d', '--name', name, '-l', TEST_LABEL, '--network', 'none', '--gpus', '1', testImage, 'sleep', '60'],
+      {
+        env: { ...box.toolEnv(), DS01_AS_USER: 'alice', DS01_REAL_DOCKER: realDocker },
+        extendEnv: false,
+        reject: false,
+        stdin: 'ignore',
+      },
+    );
+    expect(r.exitCode, `${r.stderr}\n${box.stderr()}`).toBe(0);
+    const c = (await inspectContainer(name))!;
+    const ids = c.HostConfig.DeviceRequests?.[0]?.DeviceIDs ?? [];
+    expect(ids).toHaveLength(1);
+    const st = await execa(process.execPath, [gpuBin, 'status', '--json'], { env: box.toolEnv(), extendEnv: false, reject: false });
+    const allocs = (
+      JSON.parse(String(st.stdout)) as { allocations: { container: string; container_id: string | null; gpus: { uuid: string }[] }[] }
+    ).allocations.filter((a) => a.container === name);
+    expect(allocs).toHaveLength(1);
+    expect(allocs[0]!.gpus.map((g) => g.uuid)).toEqual(ids);
+    expect(allocs[0]!.container_id).toBe(c.Id);
+    const events = box.readEvents();
+    expect(events.filter((e) => e.event_type === 'gpu.allocate' && e.details.container === name)).toHaveLength(1);
+    // It went through the proxy: the proxy logged the create, the wrapper left it to it.
+    expect(events.filter((e) => e.event_type === 'container.create' && e.details.container === name).map((e) => e.source)).toEqual([
+      'ds01-docker-proxy',
+    ]);
   });
 
   it('bob’s container is refused with the wrapper’s own message (the proxy’s 403 read as the rule)', async () => {
