@@ -195,14 +195,19 @@ async function decideContainer(
     return { ...pass, body: raw };
   }
   if (method === 'POST' && (route.action === 'start' || route.action === 'restart')) {
+    let out = pass;
     if (route.action === 'start' && info.readBody) {
       // API < 1.24 let start carry a HostConfig; the engine no longer reads it, and neither may anyone.
       const raw = await info.readBody();
-      if (raw.length > 0 && raw.toString('utf8').trim() !== '{}' && raw.toString('utf8').trim() !== 'null')
+      const text = raw.toString('utf8').trim();
+      if (text !== '' && text !== '{}' && text !== 'null')
         throw new Denial('bad-request', 'start with a body (a HostConfig) is not allowed', 'Send start without a body.');
+      // The body was read here: it goes up as it came (some clients send `{}`).
+      out = { ...pass, body: raw };
     }
     const use = readGpuUse(found.facts);
     if (use.hasGpu && found.facts.labels[LABELS.managed] === 'true') await checkGpuStart(ctx, [found]);
+    return out;
   }
   return pass;
 }

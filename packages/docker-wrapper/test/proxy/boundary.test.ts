@@ -241,6 +241,10 @@ describeDocker('the Engine API proxy as the real user alice', () => {
     expect(c.Config.Labels['ds01.container_type']).toBe('devcontainer');
     expect(c.HostConfig.Memory).toBe(1024 ** 3);
     expect(c.HostConfig.CgroupParent).toBe('ds01-student-alice.slice');
+    // A client that sends `{}` with start (dockerode does) gets its container started; a HostConfig there is refused.
+    expect((await apiAs(box, 'alice', 'POST', `/containers/${name}/start`, { HostConfig: { Privileged: true } })).status).toBe(403);
+    const started = await apiAs(box, 'alice', 'POST', `/containers/${name}/start`, {});
+    expect(started.status, started.text).toBe(204);
     // Raising her own limits afterwards is refused.
     const up = await apiAs(box, 'alice', 'POST', `/containers/${name}/update`, { Memory: 8 * 1024 ** 3 });
     expect(up.status).toBe(403);
