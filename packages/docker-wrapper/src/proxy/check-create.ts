@@ -4,6 +4,7 @@ import { deniedHostPath } from '../create/bind-mounts.js';
 import { containerLimitsOf } from '../create/limits.js';
 import { Denial } from '../deny.js';
 import { listOwned } from '../docker-api.js';
+import { checkAggregateMemory } from '../rules/aggregate-memory.js';
 import {
   detectType,
   GPU_ENV_NAMES,
@@ -222,6 +223,8 @@ export async function checkCreate(session: UserSession, body: Json, query: URLSe
         'Remove one first: `docker ps -a`, `docker rm NAME`.',
       );
   }
+
+  await checkAggregateMemory(docker, owner, resolved.aggregate, typeof host.Memory === 'number' ? host.Memory : null);
 
   const perContainer = typeof values.max_gpu_slots_per_container === 'number' ? values.max_gpu_slots_per_container : null;
   const gpuCount = wantsGpu ? deviceRequestCount(gpuRequests, perContainer) : 0;

@@ -3,6 +3,7 @@ import { checkTarget } from '../check-ownership.js';
 import { containerLimitsOf } from '../create/limits.js';
 import { Denial } from '../deny.js';
 import { checkGpuStart } from '../main.js';
+import { checkAggregateMemory } from '../rules/aggregate-memory.js';
 import { applyApiLimits, type LimitFields } from './api-limits.js';
 import { checkCreate } from './check-create.js';
 import { allocateForCreate, applyAllocation, settleAllocation } from './create-gpus.js';
@@ -204,6 +205,11 @@ async function decideContainer(
         throw new Denial('bad-request', 'start with a body (a HostConfig) is not allowed', 'Send start without a body.');
       // The body was read here: it goes up as it came (some clients send `{}`).
       out = { ...pass, body: raw };
+    }
+    if (route.action === 'start' && found.inspect.State?.Running !== true) {
+      const { resolveUserLimits } = await import('@ds01/events-core/config');
+      const { aggregate } = resolveUserLimits(await ctx.fullConfig(), session.user);
+      await checkAggregateMemory(session.docker, session.user, aggregate, found.inspect.HostConfig?.Memory ?? 0);
     }
     const use = readGpuUse(found.facts);
     if (use.hasGpu && found.facts.labels[LABELS.managed] === 'true') await checkGpuStart(ctx, [found]);

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeDocker, dockerApi, dockerHost, removeContainersByLabel, testImage, uniqueName } from '../../../../test-support/docker.js';
 import { apiContainer, inspectContainer, TEST_LABEL } from '../helpers.js';
-import { apiAs, connectAs, dockerAs, type ProxyBox, startProxy } from './helpers.js';
+import { apiAs, connectAs, dockerAs, PROXY_CONFIG, type ProxyBox, startProxy } from './helpers.js';
 
 const LABEL_KEY = TEST_LABEL.split('=')[0]!;
 
@@ -357,5 +357,38 @@ describe('route table', () => {
       expect(isCanonicalTarget(odd), odd).toBe(false);
     const q = withOwnerFilter(new URLSearchParams({ filters: JSON.stringify({ label: { 'a=b': true }, status: ['running'] }) }), 'alice');
     expect(JSON.parse(q.get('filters')!)).toEqual({ label: { 'a=b': true, 'ds01.user=alice': true }, status: ['running'] });
+  });
+});
+
+describeDocker('the proxy and aggregate.memory_max', () => {
+  let box: ProxyBox;
+  beforeAll(async () => {
+    box = await startProxy(
+      ['alice'],
+      PROXY_CONFIG.replace('user_overrides:\n', 'user_overrides:\n  alice:\n    memory: 512m\n    aggregate:\n      memory_max: 1G\n'),
+    );
+  });
+  afterAll(async () => {
+    await removeContainersByLabel(TEST_LABEL);
+    await box?.stop();
+  });
+
+  it('keeps the memory limits of her running containers within her cap, at create and at start (§7 D24)', async () => {
+    const run = (name: string, ...flags: string[]) =>
+      dockerAs(box, 'alice', ['run', '-d', '--name', name, '-l', TEST_LABEL, '--network', 'none', ...flags, testImage, 'sleep', '300']);
+    const [a, b, c, d] = ['pagg-a', 'pagg-b', 'pagg-c', 'pagg-d'].map((n) => uniqueName(n)) as [string, string, string, string];
+    expect((await run(a)).exitCode).toBe(0);
+    expect((await run(b, '-m', '256m')).exitCode).toBe(0);
+    expect((await run(c, '-m', '0.25gb')).exitCode).toBe(0);
+    const over = await run(d);
+    expect(over.exitCode).not.toBe(0);
+    expect(String(over.stderr)).toContain('ds01: aggregate-memory:');
+    expect(await inspectContainer(d)).toBeNull();
+    expect((await dockerAs(box, 'alice', ['stop', '-t', '0', a])).exitCode).toBe(0);
+    expect((await run(d)).exitCode).toBe(0);
+    const again = await dockerAs(box, 'alice', ['start', a]);
+    expect(again.exitCode).not.toBe(0);
+    expect(String(again.stderr)).toContain('ds01: aggregate-memory:');
+    expect((await inspectContainer(a))?.State.Running).toBe(false);
   });
 });
