@@ -30,6 +30,11 @@ export const SITE = {
 export const DIR_MODES = {
   /** setgid + group-writable: the wrapper appends events as each user; files stay group docker. */
   logDir: { mode: 0o2775, owner: 'root', group: 'docker' },
+  /**
+   * With ds01-docker-proxy the log is root's alone: the wrapper's events reach
+   * it through the caller's proxy socket, so no user can append forged lines.
+   */
+  logDirBehindProxy: { mode: 0o755, owner: 'root', group: 'root' },
   /** Allocator and job state: written by root only (users reach ds01-gpu through sudo). */
   stateDir: { mode: 0o755, owner: 'root', group: 'root' },
   configDir: { mode: 0o755, owner: 'root', group: 'root' },

@@ -64,7 +64,9 @@ export function planInstall(tree: SourceTree, nodePath: string, warnings: string
     });
 
   dir(SITE.binDir, 'bin directory');
-  dir(SITE.logDir, 'event log directory (setgid, group docker may append)', DIR_MODES.logDir);
+  const behindProxy = tree.bins.some((b) => b.name === PROXY_BIN);
+  if (behindProxy) dir(SITE.logDir, "event log directory (root only: the proxy writes users' events)", DIR_MODES.logDirBehindProxy);
+  else dir(SITE.logDir, 'event log directory (setgid, group docker may append)', DIR_MODES.logDir);
   dir(SITE.stateDir, 'state directory (allocator and job state, root only)', DIR_MODES.stateDir);
   dir(SITE.configDir, 'site config directory', DIR_MODES.configDir);
 
@@ -111,7 +113,7 @@ export function planInstall(tree: SourceTree, nodePath: string, warnings: string
     kind: 'file',
     path: SITE.logrotateFile,
     what: 'log rotation (by rename, no copytruncate)',
-    content: renderLogrotate(),
+    content: renderLogrotate(behindProxy),
     mode: 0o644,
     owner: 'root',
     group: 'root',

@@ -26,14 +26,16 @@ export function renderShim(bin: string, nodePath: string, script: string, worksp
  * uncompressed, so a writer that appended to it just after the rename still
  * lands in a file the readers see (events.jsonl-YYYYMMDD is read like .gz).
  * `su root docker`: logrotate refuses to work in a group-writable directory
- * without it.
+ * without it. Behind ds01-docker-proxy the directory and the log are root's
+ * alone (users' events come through the proxy).
  */
-export function renderLogrotate(): string {
+export function renderLogrotate(behindProxy = false): string {
+  const su = behindProxy ? 'root root' : 'root docker';
   return `# Installed by ds01-install. Do not add copytruncate: lines written between
 # the copy and the truncate would be lost. ds01 writers reopen the log by path,
 # so rotating by rename (create) loses nothing.
 ${SITE.eventsFile} {
-    su root docker
+    su ${su}
     daily
     rotate 30
     dateext
@@ -42,12 +44,12 @@ ${SITE.eventsFile} {
     delaycompress
     missingok
     notifempty
-    create 0664 root docker
+    create ${behindProxy ? '0644 root root' : '0664 root docker'}
 }
 
 # Output of the maintenance jobs' cron runs (each run opens its log anew).
 ${SITE.logDir}/*.log {
-    su root docker
+    su ${su}
     weekly
     rotate 8
     compress

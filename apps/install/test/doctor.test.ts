@@ -69,7 +69,9 @@ describeDocker('ds01-install doctor', () => {
     const { prefix, env } = await installedHost();
     fs.rmSync(path.join(prefix, 'usr/local/bin/docker'));
     fs.rmSync(path.join(prefix, 'etc/cron.d/ds01-runtime'));
-    fs.chmodSync(path.join(prefix, 'var/log/ds01'), 0o755);
+    fs.chmodSync(path.join(prefix, 'var/log/ds01'), 0o777);
+    fs.writeFileSync(path.join(prefix, 'var/log/ds01/events.jsonl'), '', { mode: 0o666 });
+    fs.chmodSync(path.join(prefix, 'var/log/ds01/events.jsonl'), 0o666);
     fs.writeFileSync(path.join(prefix, 'etc/ds01/resource-limits.yaml'), 'defaults:\n  max_gpu_equivalents: lots\n');
     fs.writeFileSync(path.join(prefix, 'etc/logrotate.d/ds01'), '/var/log/ds01/events.jsonl {\n  copytruncate\n}\n');
     const { code, report, text } = await doctor(prefix, { ...env, DS01_FAKE_GPUS: 'driver-failure' });
@@ -77,12 +79,14 @@ describeDocker('ds01-install doctor', () => {
     expect(check(report, 'wrapper-path')).toMatchObject({ state: 'fail' });
     expect(check(report, 'wrapper-path')?.message).toMatch(/the real client: the wrapper is bypassed/);
     expect(check(report, 'cron')?.message).toMatch(/missing from \/etc\/cron\.d: ds01-runtime/);
-    expect(check(report, 'log-dir')?.message).toMatch(/the group cannot write to it/);
+    expect(check(report, 'log-dir')?.message).toMatch(/users can add files to it/);
+    expect(check(report, 'event-log')).toMatchObject({ state: 'fail' });
+    expect(check(report, 'event-log')?.message).toMatch(/append forged events/);
     expect(check(report, 'config')?.message).toMatch(/resource-limits\.yaml:2: defaults\.max_gpu_equivalents: /);
     expect(check(report, 'logrotate')?.message).toMatch(/copytruncate/);
     expect(check(report, 'gpus')?.message).toMatch(/failed \(exit 9\): NVIDIA-SMI has failed/);
-    expect(report.problems).toBe(6);
-    expect(text).toMatch(/6 problems found/);
+    expect(report.problems).toBe(7);
+    expect(text).toMatch(/7 problems found/);
   });
 
   it('fails when the real client is missing or is the wrapper itself', async () => {

@@ -79,18 +79,30 @@ describe('ds01-install --prefix', () => {
       .split('\n')
       .map((l) => l.trim())
       .filter(Boolean);
+    // With ds01-docker-proxy built, the log is root's alone (users' events come through the proxy).
     expect(directives).toEqual(
-      expect.arrayContaining(['daily', 'rotate 30', 'compress', 'delaycompress', 'dateext', 'create 0664 root docker', 'su root docker']),
+      expect.arrayContaining(['daily', 'rotate 30', 'compress', 'delaycompress', 'dateext', 'create 0644 root root', 'su root root']),
     );
     expect(rotate.split('\n').filter((l) => /^\s*copytruncate/.test(l))).toEqual([]);
+  });
+
+  it('without the proxy, the log directory is setgid group docker and rotation keeps that group', async () => {
+    const { source, prefix } = setup({ without: ['ds01-docker-proxy'] });
+    await installJson(prefix, source);
+    const log = fs.statSync(path.join(prefix, 'var/log/ds01'));
+    expect(log.mode & 0o7777).toBe(0o2775);
+    expect([log.uid, log.gid]).toEqual([0, dockerGid()]);
+    const rotate = fs.readFileSync(path.join(prefix, 'etc/logrotate.d/ds01'), 'utf8');
+    expect(rotate).toContain('create 0664 root docker');
+    expect(rotate).toContain('su root docker');
   });
 
   it('creates the log and state directories with their documented owners and modes', async () => {
     const { source, prefix } = setup();
     await installJson(prefix, source);
     const log = fs.statSync(path.join(prefix, 'var/log/ds01'));
-    expect(log.mode & 0o7777).toBe(0o2775);
-    expect([log.uid, log.gid]).toEqual([0, dockerGid()]);
+    expect(log.mode & 0o7777).toBe(0o755);
+    expect([log.uid, log.gid]).toEqual([0, 0]);
     const state = fs.statSync(path.join(prefix, 'var/lib/ds01'));
     expect(state.mode & 0o7777).toBe(0o755);
     expect([state.uid, state.gid]).toEqual([0, 0]);

@@ -5,7 +5,7 @@ import { adminPolicyOf, type CallerIdentity, getCallerIdentity } from '@ds01/eve
 import { configFilePath } from '@ds01/events-core/paths';
 import { parse as parseYaml } from 'yaml';
 import { EVENT_SOURCE } from './deny.js';
-import { logEvent } from './log.js';
+import { logEvent, relayEventsTo } from './log.js';
 
 export type EnforcementMode = 'full' | 'monitoring' | 'disabled';
 
@@ -138,7 +138,10 @@ export async function loadContext(env: NodeJS.ProcessEnv = process.env): Promise
   if (configError) ctx.configError = configError;
   if (!identity.isAdmin) {
     const sock = proxySocketOf(seen.proxyDir ?? DEFAULT_PROXY_SOCKET_DIR, identity.user);
-    if (sock) ctx.proxySocket = sock;
+    if (sock) {
+      ctx.proxySocket = sock;
+      relayEventsTo(sock);
+    }
   }
   if (identity.ignoredAsUser) {
     logEvent('auth.bypass', {

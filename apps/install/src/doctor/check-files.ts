@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { DIR_MODES, EXPECTED_BINS, SITE } from '../layout.js';
+import { DIR_MODES, EXPECTED_BINS, PROXY_BIN, SITE } from '../layout.js';
 import { gidOf, groupMembers, groupNameOf } from '../owners.js';
 import type { CheckResult, DoctorContext } from './types.js';
 
@@ -46,6 +46,7 @@ export function checkBins(ctx: DoctorContext): CheckResult {
 }
 
 export function checkLogDir(ctx: DoctorContext): CheckResult {
+  if (statOrNull(ctx.at(path.posix.join(SITE.binDir, PROXY_BIN)))) return checkRootOnlyLogDir(ctx);
   const title = 'event log directory';
   const dir = ctx.at(SITE.logDir);
   const want = DIR_MODES.logDir;
@@ -70,10 +71,48 @@ export function checkLogDir(ctx: DoctorContext): CheckResult {
   };
 }
 
+/** Behind ds01-docker-proxy: nobody but root may write the log (users' events come through their proxy socket). */
+function checkRootOnlyLogDir(ctx: DoctorContext): CheckResult {
+  const title = 'event log directory';
+  const want = DIR_MODES.logDirBehindProxy;
+  const fix = `chown ${want.owner}:${want.group} ${SITE.logDir} && chmod ${octal(want.mode)} ${SITE.logDir} (or run ds01-install)`;
+  const st = statOrNull(ctx.at(SITE.logDir));
+  if (!st?.isDirectory()) return { id: 'log-dir', title, state: 'fail', message: `${SITE.logDir} does not exist`, fix };
+  const problems: string[] = [];
+  if (st.uid !== 0) problems.push('it is not owned by root');
+  if ((st.mode & 0o022) !== 0) problems.push('users can add files to it');
+  if (problems.length)
+    return { id: 'log-dir', title, state: 'fail', message: `${SITE.logDir} (${octal(st.mode)}): ${problems.join('; ')}`, fix };
+  return {
+    id: 'log-dir',
+    title,
+    state: 'ok',
+    message: `${SITE.logDir} is ${octal(st.mode)} and root's alone: users' events come through ds01-docker-proxy`,
+  };
+}
+
 export function checkEventLog(ctx: DoctorContext): CheckResult {
   const title = 'event log file';
   const file = ctx.env.DS01_EVENTS_FILE || ctx.at(SITE.eventsFile);
   const st = statOrNull(file);
+  if (statOrNull(ctx.at(path.posix.join(SITE.binDir, PROXY_BIN)))) {
+    // Behind the proxy: root writes every event; a user who can write the file can forge them.
+    if (!st) return { id: 'event-log', title, state: 'ok', message: `${file} does not exist yet; the first event creates it (root's)` };
+    if (st.isFile() && (st.mode & 0o022) === 0)
+      return {
+        id: 'event-log',
+        title,
+        state: 'ok',
+        message: `${file} is ${octal(st.mode)}: only root writes it (users' events come through the proxy)`,
+      };
+    return {
+      id: 'event-log',
+      title,
+      state: 'fail',
+      message: `${file} (${octal(st.mode)}): users can write to it, and so append forged events`,
+      fix: `chown root:root ${file} && chmod 0644 ${file}`,
+    };
+  }
   if (!st)
     return { id: 'event-log', title, state: 'ok', message: `${file} does not exist yet; the first event creates it (0664, group docker)` };
   const docker = gidOf('docker');

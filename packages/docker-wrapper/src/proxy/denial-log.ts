@@ -1,9 +1,11 @@
-import { logEvent } from '@ds01/events-core';
+import { type EventDetails, logEvent } from '@ds01/events-core';
 import type { Denial } from '../deny.js';
 
 export const PROXY_SOURCE = 'ds01-docker-proxy';
 
 const WINDOW_MS = 60_000;
+
+type DeniedDetails = EventDetails<'auth.denied'>;
 
 interface Window {
   start: number;
@@ -23,6 +25,13 @@ export class DenialLog {
   constructor(private readonly perMinute: number) {}
 
   log(d: Denial, user: string, operation: string): void {
+    const details: DeniedDetails = { operation, rule: d.rule, reason: d.reason };
+    if (d.target) details.target = d.target;
+    this.logDetails(user, details, PROXY_SOURCE);
+  }
+
+  /** One refusal, from the proxy's rules or relayed from the wrapper in front of it. */
+  logDetails(user: string, details: DeniedDetails, source: string): void {
     const now = Date.now();
     let w = this.windows.get(user);
     if (!w || now - w.start >= WINDOW_MS) {
@@ -40,9 +49,7 @@ export class DenialLog {
       return;
     }
     w.logged += 1;
-    const details: { operation: string; rule: string; reason: string; target?: string } = { operation, rule: d.rule, reason: d.reason };
-    if (d.target) details.target = d.target;
-    logEvent('auth.denied', { user, source: PROXY_SOURCE, details });
+    logEvent('auth.denied', { user, source, details });
   }
 
   /** Logs what every window left out (at shutdown). */

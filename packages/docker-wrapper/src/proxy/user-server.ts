@@ -6,6 +6,7 @@ import { type Decision, decideRequest, operationOf } from './decide-request.js';
 import type { DenialLog } from './denial-log.js';
 import { forwardRequest, sendError } from './forward.js';
 import { refuseHttp, refuseRaw } from './refuse.js';
+import { RELAY_PATH, relayEvent } from './relay-event.js';
 import { routeRequest } from './route-request.js';
 import { spliceUpgrade } from './splice-upgrade.js';
 import type { Sessions } from './user-session.js';
@@ -63,6 +64,17 @@ export function createUserServer(user: string, deps: ServerDeps): http.Server {
   const server = http.createServer({ requestTimeout: 0 }, (req, res) => {
     const method = req.method ?? 'GET';
     const url = req.url ?? '/';
+    if (url === RELAY_PATH) {
+      if (method !== 'POST') return sendError(res, 405, 'ds01: POST an event here');
+      readBody(req)
+        .then((body) => {
+          const answer = relayEvent(body, user, deps.denials);
+          if (answer.message) sendError(res, answer.status, answer.message);
+          else res.writeHead(answer.status).end();
+        })
+        .catch((err) => sendError(res, 400, (err as Error).message));
+      return;
+    }
     decide(deps, user, { method, url, readBody: () => readBody(req) })
       .then((d) => {
         if (d.action === 'refuse') {

@@ -3,17 +3,17 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeDocker, removeContainersByLabel, testImage, uniqueName } from '../../../../test-support/docker.js';
 import { apiContainer, gpuBin, inspectContainer, realDocker, TEST_LABEL, wrapperBin } from '../helpers.js';
-import { PROXY_CONFIG, type ProxyBox, startProxy } from './helpers.js';
+import { apiAs, PROXY_CONFIG, type ProxyBox, startProxy } from './helpers.js';
 
 describeDocker('the wrapper in front of the proxy (as the real user alice)', () => {
   let box: ProxyBox;
   let bobName: string;
   beforeAll(async () => {
     box = await startProxy(['alice', 'bob'], `${PROXY_CONFIG}docker_proxy:\n  socket_dir: {{SOCKETS}}\n`);
-    // The wrapper (as alice) may write the same log as the proxy, as on a site (group docker appends to /var/log/ds01).
-    fs.chmodSync(box.dir, 0o777);
-    fs.writeFileSync(box.events, '', { mode: 0o666 });
-    fs.chmodSync(box.events, 0o666);
+    // As on a site with the proxy: the log is root's alone; the wrapper's events reach it through the proxy (§7 B11).
+    fs.chmodSync(box.dir, 0o755);
+    fs.writeFileSync(box.events, '', { mode: 0o644 });
+    fs.chmodSync(box.events, 0o644);
     bobName = uniqueName('bob-behind');
     await apiContainer(bobName, { 'ds01.user': 'bob', 'ds01.managed': 'true' });
   });
@@ -93,14 +93,34 @@ describeDocker('the wrapper in front of the proxy (as the real user alice)', () 
     // Logged once, by the proxy that refused it; the wrapper does not log it again.
     const denials = box.readEvents().filter((e) => e.event_type === 'auth.denied' && e.user === 'alice' && e.details.target === bobName);
     expect(denials.map((e) => e.source)).toEqual(['ds01-docker-proxy']);
-    // The wrapper's own refusals are still its own to log (and it can write the log).
+    // The wrapper's own refusals are its own to log: it cannot write the log, the proxy writes them for it, as alice's.
     const own = await wrapperAsAlice(['run', '-d', '-l', TEST_LABEL, '--privileged', testImage, 'true']);
     expect(own.exitCode).toBe(1);
+    const privileged = box.readEvents().filter((e) => e.event_type === 'auth.denied' && e.details.rule === 'privileged');
+    expect(privileged.map((e) => [e.source, e.user])).toEqual([['docker-wrapper', 'alice']]);
+  });
+
+  it('alice cannot append to the log, and what she sends to the relay is hers, of a wrapper type, with valid details (§7 B11)', async () => {
+    const append = await execa('runuser', ['-u', 'alice', '--', 'sh', '-c', `echo '{"event_type":"gpu.allocate"}' >> '${box.events}'`], {
+      reject: false,
+    });
+    expect(append.exitCode).not.toBe(0);
+    const forged = await apiAs(box, 'alice', 'POST', '/_ds01/events', {
+      event_type: 'auth.denied',
+      user: 'bob',
+      details: { operation: 'run', rule: 'forged-rule', reason: 'says bob did it' },
+    });
+    expect(forged.status).toBe(204);
     expect(
       box
         .readEvents()
-        .filter((e) => e.event_type === 'auth.denied' && e.details.rule === 'privileged')
-        .map((e) => e.source),
-    ).toEqual(['docker-wrapper']);
+        .filter((e) => e.details.rule === 'forged-rule')
+        .map((e) => [e.user, e.source]),
+    ).toEqual([['alice', 'docker-wrapper']]);
+    const otherType = await apiAs(box, 'alice', 'POST', '/_ds01/events', { event_type: 'gpu.release', details: { container: 'x' } });
+    expect(otherType.status).toBe(403);
+    const badDetails = await apiAs(box, 'alice', 'POST', '/_ds01/events', { event_type: 'auth.denied', details: { rule: 5 } });
+    expect(badDetails.status).toBe(400);
+    expect(box.readEvents().some((e) => e.event_type === 'gpu.release' || e.details.rule === 5)).toBe(false);
   });
 });
