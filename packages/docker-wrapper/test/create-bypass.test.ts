@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeDocker, removeContainersByLabel, testImage, uniqueName } from '../../../test-support/docker.js';
+import { describeDocker, dockerApi, removeContainersByLabel, testImage, uniqueName } from '../../../test-support/docker.js';
 import { apiContainer, attempt, inspectContainer, makeSandbox, type Sandbox, TEST_LABEL, wrapper } from './helpers.js';
 
 /**
@@ -15,9 +15,11 @@ describeDocker('run/create: every escape is refused and nothing is created', () 
   let linkDir: string;
   let labelFile: string;
   let envFile: string;
+  let hostNetworkId: string;
 
   beforeAll(async () => {
     box = makeSandbox();
+    hostNetworkId = ((await dockerApi<{ Id: string }>('GET', '/networks/host')).json as { Id: string }).Id;
     bob = uniqueName('bob-victim');
     await apiContainer(bob, { 'ds01.user': 'bob' });
     linkDir = path.join(box.dir, 'looks-harmless');
@@ -52,6 +54,7 @@ describeDocker('run/create: every escape is refused and nothing is created', () 
     ['host-namespace', '--userns=host', () => ['--userns=host']],
     ['host-namespace', '--uts host', () => ['--uts', 'host']],
     ['host-namespace', '--network host', () => ['--network', 'host']],
+    ['host-namespace', '--network <the host network by id prefix>', () => ['--network', hostNetworkId.slice(0, 12)]],
     ['cap-add', '--cap-add SYS_ADMIN', () => ['--cap-add', 'SYS_ADMIN']],
     ['cap-add', '--cap-add=ALL', () => ['--cap-add=ALL']],
     ['device', '--device /dev/nvidia0', () => ['--device', '/dev/nvidia0']],

@@ -14,6 +14,7 @@ import {
   JOIN_FLAGS,
   UNSAFE_SECURITY_OPTS,
 } from '../rules/create-policy.js';
+import { refuseHostNetwork } from '../rules/host-network.js';
 import { deniedHostPath, parseMountFlag, volumeFlagSource } from './bind-mounts.js';
 import { gpuCount } from './gpu-request.js';
 import { applyLimits, containerLimitsOf } from './limits.js';
@@ -94,6 +95,8 @@ export async function prepareCreate(ctx: WrapperContext, parsed: ParsedCommand, 
   if (denies('host-namespace')) {
     const host = options.find((o) => HOST_NS_FLAGS.includes(o.flag) && o.value?.toLowerCase() === 'host');
     if (host) throw new Denial('host-namespace', `${host.flag}=host shares the host's namespace`, `Run without ${host.flag} host.`);
+    // The host network by its id or an id prefix is the host network too.
+    await refuseHostNetwork(docker, optionValues(options, '--network', '--net'), '--network');
   }
   if (denies('cap-add')) {
     const cap = optionValues(options, '--cap-add')[0];

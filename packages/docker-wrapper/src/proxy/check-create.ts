@@ -14,8 +14,8 @@ import {
   JOIN_FIELDS,
   UNSAFE_SECURITY_OPTS,
 } from '../rules/create-policy.js';
+import { refuseHostNetwork } from '../rules/host-network.js';
 import { applyApiLimits, type LimitFields } from './api-limits.js';
-import { refuseHostNetwork } from './host-network.js';
 import type { UserSession } from './user-session.js';
 
 type Json = Record<string, unknown>;
