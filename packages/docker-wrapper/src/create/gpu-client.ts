@@ -1,4 +1,5 @@
 import type { Ajv as AjvClass, Ajv as AjvType } from 'ajv';
+import { Denial } from '../deny.js';
 
 /** What the wrapper reads from `ds01-gpu ... --json` (the allocator's contract; extra fields allowed). */
 const gpuList = {
@@ -71,6 +72,25 @@ async function validate<T>(schema: object, data: unknown): Promise<T> {
   }
   if (!v(data)) throw new GpuToolError(`ds01-gpu gave an answer the wrapper does not understand: ${ajv.errorsText(v.errors)}`);
   return data as T;
+}
+
+/**
+ * The allocator's answer when it did not allocate: a Denial to stop with at
+ * once, or null for NO_GPU_AVAILABLE (waiting may help).
+ */
+export function refusalOf(r: Exclude<AllocateResult, { status: 'allocated' }>): Denial | null {
+  if (r.status === 'error')
+    return new Denial(
+      'gpu-allocator',
+      `ds01-gpu failed: ${r.message ?? 'unknown error'}`,
+      'Try again; if it persists, tell an administrator.',
+    );
+  if (r.reason === 'NO_GPU_AVAILABLE') return null;
+  return new Denial(
+    `gpu:${r.reason}`,
+    r.message ?? r.reason,
+    'See your GPUs with `docker ps`; stop one you no longer need with `docker stop NAME`.',
+  );
 }
 
 export class GpuToolError extends Error {

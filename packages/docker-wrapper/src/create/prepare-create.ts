@@ -2,7 +2,7 @@ import { LABEL_PREFIX, LABELS } from '@ds01/events-core/labels';
 import { checkTarget } from '../check-ownership.js';
 import type { WrapperContext } from '../context.js';
 import { Denial } from '../deny.js';
-import { type DockerClient, listOwned } from '../docker-api.js';
+import type { DockerClient } from '../docker-api.js';
 import { boolOption, optionValues, type ParsedCommand, type ParsedOption } from '../parse-args.js';
 import { checkAggregateMemory } from '../rules/aggregate-memory.js';
 import {
@@ -15,6 +15,7 @@ import {
   UNSAFE_SECURITY_OPTS,
 } from '../rules/create-policy.js';
 import { refuseHostNetwork } from '../rules/host-network.js';
+import { checkMaxContainers } from '../rules/max-containers.js';
 import { deniedHostPath, parseMountFlag, volumeFlagSource } from './bind-mounts.js';
 import { gpuCount } from './gpu-request.js';
 import { applyLimits, containerLimitsOf } from './limits.js';
@@ -143,16 +144,7 @@ export async function prepareCreate(ctx: WrapperContext, parsed: ParsedCommand, 
   }
 
   const limitFlags = enforce ? applyLimits(options, containerLimitsOf(values), true) : [];
-  const maxContainers = typeof values.max_containers_per_user === 'number' ? values.max_containers_per_user : null;
-  if (enforce && maxContainers !== null) {
-    const count = (await listOwned(docker, owner)).length;
-    if (count >= maxContainers)
-      throw new Denial(
-        'max-containers',
-        `you have ${count} containers, the most allowed is ${maxContainers}`,
-        'Remove one first: `docker ps -a`, `docker rm NAME`.',
-      );
-  }
+  if (enforce) await checkMaxContainers(docker, owner, values);
 
   if (enforce) {
     const requested = optionValues(options, '-m', '--memory').pop() ?? containerLimitsOf(values).memory;

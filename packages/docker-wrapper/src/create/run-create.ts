@@ -5,7 +5,8 @@ import { type DockerClient, resolveContainer } from '../docker-api.js';
 import { logEvent } from '../log.js';
 import type { ParsedCommand } from '../parse-args.js';
 import { type RunResult, runReal } from '../real-docker.js';
-import { allocateGpus, bindInBackground, type GpuRef, GpuToolError, releaseGpus } from './gpu-client.js';
+import { createEventDetails } from './create-event.js';
+import { allocateGpus, bindInBackground, type GpuRef, GpuToolError, refusalOf, releaseGpus } from './gpu-client.js';
 import { deviceGpuValue } from './gpu-request.js';
 import { type CreatePlan, prepareCreate } from './prepare-create.js';
 import { type CreatedContainer, watchCreate } from './watch-create.js';
@@ -37,16 +38,9 @@ async function allocate(ctx: WrapperContext, plan: CreatePlan): Promise<{ reserv
       if (attempt > 1) process.stderr.write('ds01: GPU allocated.\n');
       return { reservation: r.reservation, gpus: r.gpus };
     }
-    if (r.status === 'error')
-      throw new Denial(
-        'gpu-allocator',
-        `ds01-gpu failed: ${r.message ?? 'unknown error'}`,
-        'Try again; if it persists, tell an administrator.',
-      );
-    const message = r.message ?? r.reason;
-    if (r.reason !== 'NO_GPU_AVAILABLE') {
-      throw new Denial(`gpu:${r.reason}`, message, 'See your GPUs with `docker ps`; stop one you no longer need with `docker stop NAME`.');
-    }
+    const refusal = refusalOf(r);
+    if (refusal) throw refusal;
+    const message = (r.status === 'rejected' && r.message) || 'NO_GPU_AVAILABLE';
     if (deadline === undefined) {
       started = Date.now();
       deadline = started + maxS * 1000;
@@ -95,21 +89,15 @@ export async function runCreate(
       ? []
       : null;
   const logCreated = (c: CreatedContainer) => {
-    const details: Parameters<typeof logEvent<'container.create'>>[1]['details'] = {
-      container: c.name || plan.name || c.id.slice(0, 12),
-      container_id: c.id,
+    const details = createEventDetails({
+      name: c.name || plan.name || '',
+      id: c.id,
       image: plan.image,
-      container_type: plan.containerType,
-      managed: true,
-      created_by: ctx.identity.user,
-    };
-    if (gpus.length > 0)
-      details.gpus = gpus.map((g) => ({
-        uuid: g.uuid,
-        ...(g.slot ? { slot: g.slot } : {}),
-        ...(g.weight !== undefined ? { weight: g.weight } : {}),
-      }));
-    if (plan.gpuRequest) details.gpu_request = plan.gpuRequest;
+      containerType: plan.containerType,
+      createdBy: ctx.identity.user,
+      gpus,
+      ...(plan.gpuRequest ? { gpuRequest: plan.gpuRequest } : {}),
+    });
     // Behind ds01-docker-proxy the proxy logs the create (it sees every create, whoever sent it): one event, not two.
     if (!ctx.proxySocket) logEvent('container.create', { user: plan.owner, source: EVENT_SOURCE, details });
   };

@@ -3,7 +3,6 @@ import { checkTarget } from '../check-ownership.js';
 import { deniedHostPath } from '../create/bind-mounts.js';
 import { containerLimitsOf } from '../create/limits.js';
 import { Denial } from '../deny.js';
-import { listOwned } from '../docker-api.js';
 import { checkAggregateMemory } from '../rules/aggregate-memory.js';
 import {
   detectType,
@@ -15,6 +14,7 @@ import {
   UNSAFE_SECURITY_OPTS,
 } from '../rules/create-policy.js';
 import { refuseHostNetwork } from '../rules/host-network.js';
+import { checkMaxContainers } from '../rules/max-containers.js';
 import { applyApiLimits, type LimitFields } from './api-limits.js';
 import type { UserSession } from './user-session.js';
 
@@ -213,16 +213,7 @@ export async function checkCreate(session: UserSession, body: Json, query: URLSe
 
   applyApiLimits(host as LimitFields, containerLimitsOf(resolved.values), true);
   const values = resolved.values;
-  const maxContainers = typeof values.max_containers_per_user === 'number' ? values.max_containers_per_user : null;
-  if (maxContainers !== null) {
-    const count = (await listOwned(docker, owner)).length;
-    if (count >= maxContainers)
-      throw new Denial(
-        'max-containers',
-        `you have ${count} containers, the most allowed is ${maxContainers}`,
-        'Remove one first: `docker ps -a`, `docker rm NAME`.',
-      );
-  }
+  await checkMaxContainers(docker, owner, values);
 
   await checkAggregateMemory(docker, owner, resolved.aggregate, typeof host.Memory === 'number' ? host.Memory : null);
 

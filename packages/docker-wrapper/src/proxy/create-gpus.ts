@@ -1,5 +1,5 @@
 import { LABELS } from '@ds01/events-core/labels';
-import { allocateGpus, bindReservation, type GpuRef, GpuToolError, releaseGpus } from '../create/gpu-client.js';
+import { allocateGpus, bindReservation, type GpuRef, GpuToolError, refusalOf, releaseGpus } from '../create/gpu-client.js';
 import { Denial } from '../deny.js';
 import type { ApiCreatePlan } from './check-create.js';
 import type { UserSession } from './user-session.js';
@@ -32,15 +32,9 @@ export async function allocateForCreate(session: UserSession, plan: ApiCreatePla
       throw err;
     }
     if (r.status === 'allocated') return { reservation: r.reservation, gpus: r.gpus };
-    if (r.status === 'error')
-      throw new Denial(
-        'gpu-allocator',
-        `ds01-gpu failed: ${r.message ?? 'unknown error'}`,
-        'Try again; if it persists, tell an administrator.',
-      );
-    const message = r.message ?? r.reason;
-    if (r.reason !== 'NO_GPU_AVAILABLE')
-      throw new Denial(`gpu:${r.reason}`, message, 'See your GPUs with `docker ps`; stop one you no longer need with `docker stop NAME`.');
+    const refusal = refusalOf(r);
+    if (refusal) throw refusal;
+    const message = (r.status === 'rejected' && r.message) || 'NO_GPU_AVAILABLE';
     deadline ??= Date.now() + maxS * 1000;
     if (Date.now() >= deadline)
       throw new Denial('gpu:NO_GPU_AVAILABLE', message, 'Try again later; `ds01-gpu status` shows who holds the GPUs.');

@@ -1,2 +1,2 @@
 export { type AdminPolicy, adminPolicyOf, type CallerIdentity, getCallerIdentity, IdentityError } from './caller.js';
-export { groupsOfUser, lookupUser, type PasswdEntry } from './user-db.js';
+export { groupMembers, groupsOfUser, lookupUser, type PasswdEntry } from './user-db.js';

@@ -77,3 +77,13 @@ export function groupNames(gids: number[]): string[] {
   }
   return names.filter(Boolean);
 }
+
+/** Members of a Unix group: its member list and the users whose primary group it is (files, then NSS through getent). */
+export function groupMembers(group: string): string[] {
+  const members = new Set<string>();
+  const line = readDb('/etc/group').find((f) => f[0] === group) ?? getent('group', group);
+  if (!line) return [];
+  for (const m of (line[3] ?? '').split(',')) if (m) members.add(m);
+  for (const f of readDb('/etc/passwd')) if (f[3] === line[2] && f[0]) members.add(f[0]);
+  return [...members];
+}
