@@ -235,7 +235,7 @@ class Run {
           ? `was created ${formatDuration(d.ageMs ?? 0)} ago and never started`
           : `had been stopped for ${formatDuration(d.stoppedForMs ?? 0)}`;
       sendNotice(c.owner, {
-        job: JOB,
+        job: SOURCE,
         severity: 'info',
         title: `Container ${c.name} was removed`,
         body: `Your container ${c.name} ${how}, past the site limit (${d.holdKey}). Its files outside volumes are gone; named volumes and bind mounts are kept. Create a new container to continue.`,

@@ -114,6 +114,10 @@ describeDocker('ds01-cleanup containers', () => {
       // Each removal is marked as this job's, so the Docker watcher does not log it a second time.
       for (const gone of ['expired', 'created', 'created-gpu', 'noowner'])
         expect(fs.readFileSync(path.join(s.state, 'removal-marks', m(gone).id), 'utf8')).toBe('ds01-cleanup');
+      // The owners' notices come from the bin, like the other jobs' (ds01-idle, ds01-runtime).
+      const notices = events(s, 'notice.sent');
+      expect(notices.length).toBeGreaterThan(0);
+      expect(new Set(notices.map((e) => e.source))).toEqual(new Set(['ds01-cleanup']));
       expect(byName[m('expired').name]).toMatchObject({
         user: 'alice',
         source: 'ds01-cleanup',
