@@ -55,15 +55,45 @@ function internal(user: string, method: string, url: string, err: unknown): stri
   return `ds01: the proxy could not check this request (${message}); it was not sent. Tell an administrator.`;
 }
 
+/** A container create (a path the router cannot read is left to the rules, which refuse it). */
+function isCreate(method: string, url: string): boolean {
+  try {
+    return routeRequest(method, url).route.kind === 'create';
+  } catch {
+    return false;
+  }
+}
+
 /**
  * The HTTP server behind one user's socket. The socket's path is the
  * caller's identity: only that user (and root) can open it.
  */
 export function createUserServer(user: string, deps: ServerDeps): http.Server {
+  // One create at a time for this user, from its check to the engine's answer: two creates sent
+  // together would otherwise both pass max_containers_per_user (and the aggregate memory cap).
+  let creates: Promise<void> = Promise.resolve();
+  const oneCreateAtATime = (res: http.ServerResponse, handle: () => void): void => {
+    const turn = creates.then(
+      () =>
+        new Promise<void>((done) => {
+          res.once('close', () => done());
+          handle();
+        }),
+    );
+    creates = turn;
+  };
+
   // No request timeout: build contexts and image loads can take longer than node's default five minutes.
   const server = http.createServer({ requestTimeout: 0 }, (req, res) => {
     const method = req.method ?? 'GET';
     const url = req.url ?? '/';
+    if (method === 'POST' && isCreate(method, url)) {
+      oneCreateAtATime(res, () => handleRequest(req, res, method, url));
+      return;
+    }
+    handleRequest(req, res, method, url);
+  });
+  const handleRequest = (req: http.IncomingMessage, res: http.ServerResponse, method: string, url: string): void => {
     if (url === RELAY_PATH) {
       if (method !== 'POST') return sendError(res, 405, 'ds01: POST an event here');
       readBody(req)
@@ -90,7 +120,7 @@ export function createUserServer(user: string, deps: ServerDeps): http.Server {
       })
       // Whatever one request throws (a path node:http will not send...) ends that request, never the proxy.
       .catch((err) => sendError(res, 500, internal(user, method, url, err)));
-  });
+  };
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     const method = req.method ?? 'GET';
     const url = req.url ?? '/';

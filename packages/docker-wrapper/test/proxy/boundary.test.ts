@@ -392,3 +392,29 @@ describeDocker('the proxy and aggregate.memory_max', () => {
     expect((await inspectContainer(a))?.State.Running).toBe(false);
   });
 });
+
+describeDocker('the proxy and simultaneous creates', () => {
+  let box: ProxyBox;
+  beforeAll(async () => {
+    box = await startProxy(
+      ['alice'],
+      PROXY_CONFIG.replace('user_overrides:\n', 'user_overrides:\n  alice:\n    max_containers_per_user: 2\n'),
+    );
+  });
+  afterAll(async () => {
+    await removeContainersByLabel(TEST_LABEL);
+    await box?.stop();
+  });
+
+  it('six creates sent at once cannot pass max_containers_per_user together: exactly two are created', async () => {
+    await removeContainersByLabel('ds01.user=alice');
+    const body = { Image: testImage, Cmd: ['true'], Labels: { [LABEL_KEY]: '1' }, HostConfig: { NetworkMode: 'none' } };
+    const answers = await Promise.all(Array.from({ length: 6 }, () => apiAs(box, 'alice', 'POST', '/v1.41/containers/create', body)));
+    expect(answers.map((a) => a.status).sort()).toEqual([201, 201, 403, 403, 403, 403]);
+    const mine = await dockerApi<unknown[]>(
+      'GET',
+      `/containers/json?all=1&filters=${encodeURIComponent(JSON.stringify({ label: ['ds01.user=alice'] }))}`,
+    );
+    expect(mine.json).toHaveLength(2);
+  });
+});
