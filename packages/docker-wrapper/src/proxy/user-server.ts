@@ -95,7 +95,10 @@ export function createUserServer(user: string, deps: ServerDeps): http.Server {
   });
   const handleRequest = (req: http.IncomingMessage, res: http.ServerResponse, method: string, url: string): void => {
     if (url === RELAY_PATH) {
-      if (method !== 'POST') return sendError(res, 405, 'ds01: POST an event here');
+      if (method !== 'POST') {
+        sendError(res, 405, 'ds01: POST an event here');
+        return;
+      }
       readBody(req)
         .then((body) => {
           const answer = relayEvent(body, user, deps.denials);
