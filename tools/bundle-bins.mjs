@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
+import { nodeBundleOptions } from './esbuild-node.mjs';
 
 const pkg = JSON.parse(fs.readFileSync('package.json', 'utf8'));
 const only = process.argv.slice(2);
@@ -22,27 +23,13 @@ for (const [name, file] of bins) {
   const chunks = path.join(outdir, 'chunks');
   if (fs.existsSync(chunks)) for (const f of fs.readdirSync(chunks)) if (f.startsWith(`${name}-`)) fs.rmSync(path.join(chunks, f));
   const result = await build({
+    ...nodeBundleOptions,
     entryPoints: { [path.basename(file, '.js')]: file },
     outdir,
     // What a bin imports lazily (execa, ajv, ... on the paths that need them)
     // goes to chunks loaded on first use, so a short command parses only its own code.
     splitting: true,
     chunkNames: `chunks/${name}-[hash]`,
-    allowOverwrite: true,
-    bundle: true,
-    // Less to parse at each start; names are kept, so stack traces still read.
-    minifyWhitespace: true,
-    minifySyntax: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    // Bundled CommonJS dependencies call require(); give them the real one.
-    banner: { js: "import { createRequire as __ds01Require } from 'node:module';\nconst require = __ds01Require(import.meta.url);" },
-    // Native add-ons cannot be bundled; nothing on these paths loads one, and a
-    // missing optional one is what the package expects anyway.
-    external: ['*.node', 'cpu-features'],
-    logLevel: 'warning',
-    metafile: false,
   });
   if (result.errors.length) process.exit(1);
   fs.rmSync(`${file}.map`, { force: true });

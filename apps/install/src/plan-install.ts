@@ -144,7 +144,7 @@ export function planInstall(tree: SourceTree, nodePath: string, warnings: string
 
   const units: string[] = [];
   if (tree.systemdUnits.length > 0) dir(SITE.systemdDir, 'systemd units');
-  if (tree.bins.some((b) => b.name === PROXY_BIN)) {
+  if (behindProxy) {
     dir(path.posix.dirname(SITE.dockerSocketDropIn), 'docker.socket drop-ins');
     items.push({
       kind: 'file',

@@ -45,3 +45,14 @@ function proxyRefusal(message: string, ref: string): Denial {
 export function listOwned(docker: Engine, user: string, all = true): Promise<ContainerSummary[]> {
   return docker.listContainers({ all, filters: { label: [`ds01.user=${user}`] } });
 }
+
+/** The user's containers (any state), listed at most once however many rules ask. */
+export type OwnedContainers = () => Promise<ContainerSummary[]>;
+
+export function ownedContainers(docker: Engine, user: string): OwnedContainers {
+  let listing: Promise<ContainerSummary[]> | undefined;
+  return () => {
+    listing ??= listOwned(docker, user);
+    return listing;
+  };
+}

@@ -1,10 +1,4 @@
-import { dockerHostOf, engineTarget } from '@ds01/events-core/engine';
 import type { ParsedCommand } from './parse-args.js';
-
-export { DEFAULT_DOCKER_HOST } from '@ds01/events-core/engine';
-
-/** The daemon the real client would talk to without -H/--context: DOCKER_HOST or the default socket. */
-export const envEndpoint = (env: NodeJS.ProcessEnv): string => dockerHostOf(env);
 
 /** `-H`/`--host` values given before the verb. */
 export function hostFlags(parsed: ParsedCommand): string[] {
@@ -21,6 +15,3 @@ const norm = (h: string) => h.replace(/^unix:\/\//, '').replace(/\/+$/, '');
 export function sameEndpoint(a: string, b: string): boolean {
   return norm(a) === norm(b);
 }
-
-/** dockerode connection options for an endpoint (unix socket or plain tcp). */
-export const dockerodeOptions = engineTarget;

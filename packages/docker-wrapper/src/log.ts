@@ -17,7 +17,8 @@ export function relayEventsTo(socketPath: string): void {
   relaySocket = socketPath;
 }
 
-const RELAY_PATH = '/_ds01/events';
+/** Where on a user's proxy socket the wrapper's events go (proxy/relay-event.ts answers it). */
+export const RELAY_PATH = '/_ds01/events';
 
 function relay(socketPath: string, type: string, details: unknown): Promise<boolean> {
   const body = JSON.stringify({ event_type: type, details });

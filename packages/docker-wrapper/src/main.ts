@@ -1,3 +1,4 @@
+import { dockerHostOf } from '@ds01/events-core/engine';
 import { LABELS, readGpuUse } from '@ds01/events-core/labels';
 import { checkTargets } from './check-ownership.js';
 import { applyEnvSwitches, loadContext, type WrapperContext } from './context.js';
@@ -5,11 +6,11 @@ import { GpuToolError, startGpuContainer } from './create/gpu-client.js';
 import { applyLimits, containerLimitsOf } from './create/limits.js';
 import { runCreate } from './create/run-create.js';
 import { Denial, reportDenial, UsageError } from './deny.js';
-import { connectDocker, type DockerClient, listOwned, type ResolvedContainer } from './docker-api.js';
-import { contextFlag, envEndpoint, hostFlags, sameEndpoint } from './docker-endpoint.js';
+import { connectDocker, type DockerClient, listOwned, ownedContainers, type ResolvedContainer } from './docker-api.js';
+import { contextFlag, hostFlags, sameEndpoint } from './docker-endpoint.js';
 import { boolOption, hasOption, optionValues, type ParsedCommand, parseArgs } from './parse-args.js';
 import { type RunResult, resolveRealDocker, runReal, WrapperLoopError } from './real-docker.js';
-import { checkAggregateMemory } from './rules/aggregate-memory.js';
+import { checkStartMemory } from './rules/aggregate-memory.js';
 
 export type Outcome = RunResult;
 
@@ -42,16 +43,14 @@ const insertAt = (argv: readonly string[], at: number, tokens: string[]) => [...
 /** Verbs that start a container again: GPU containers go through `ds01-gpu start` first. */
 const STARTS = new Set(['start', 'restart']);
 
-/** Starting stopped containers commits their memory limits: the same aggregate cap as at create. */
-async function checkStartMemory(ctx: WrapperContext, docker: DockerClient, resolved: (ResolvedContainer | null)[]): Promise<void> {
-  const stopped = resolved.filter((r): r is ResolvedContainer => r !== null && r.inspect.State?.Running !== true);
-  if (stopped.length === 0) return;
+/** Starting stopped containers commits their memory limits (`aggregate.memory_max`). */
+async function checkStartingMemory(ctx: WrapperContext, docker: DockerClient, resolved: (ResolvedContainer | null)[]): Promise<void> {
+  const targets = resolved.filter((r): r is ResolvedContainer => r !== null).map((r) => r.inspect);
+  if (targets.every((c) => c.State?.Running === true)) return;
   const { resolveUserLimits } = await import('@ds01/events-core/config');
-  const { aggregate } = resolveUserLimits(await ctx.fullConfig(), ctx.identity.owner);
-  if (!aggregate) return;
-  const limits = stopped.map((r) => r.inspect.HostConfig?.Memory ?? 0);
-  // Together: each may fit alone while all of them do not. One without a limit counts as the whole cap.
-  await checkAggregateMemory(docker, ctx.identity.owner, aggregate, limits.includes(0) ? null : limits.reduce((a, b) => a + b, 0));
+  const { owner } = ctx.identity;
+  const { aggregate } = resolveUserLimits(await ctx.fullConfig(), owner);
+  await checkStartMemory(docker, ownedContainers(docker, owner), aggregate, targets);
 }
 
 export async function checkGpuStart(ctx: WrapperContext, resolved: (ResolvedContainer | null)[]): Promise<void> {
@@ -111,10 +110,10 @@ export async function dispatch(argv: string[], env: NodeJS.ProcessEnv): Promise<
   const hosts = hostFlags(parsed);
   // Behind the Engine API proxy (the server-side boundary), the caller's own socket is the daemon for them and for us.
   const viaProxy = ctx.proxySocket ? `unix://${ctx.proxySocket}` : undefined;
-  const endpoint = viaProxy ?? hosts[0] ?? envEndpoint(env);
+  const endpoint = viaProxy ?? hosts[0] ?? dockerHostOf(env);
   try {
     if (!identity.isAdmin) {
-      if (hosts.some((h) => !sameEndpoint(h, envEndpoint(env)) && !(viaProxy && sameEndpoint(h, viaProxy))))
+      if (hosts.some((h) => !sameEndpoint(h, dockerHostOf(env)) && !(viaProxy && sameEndpoint(h, viaProxy))))
         throw new Denial('other-daemon', `-H ${hosts[0]} talks to another Docker daemon`, 'Leave out -H/--host.');
       const context = contextFlag(parsed);
       if (context !== undefined && context !== 'default')
@@ -227,7 +226,7 @@ async function decide(
       }
       const resolved = await checkTargets(ctx, docker, targetRefs(parsed), { operation, change: spec.change });
       if (STARTS.has(verb) && !hasOption(parsed.options, '--help')) {
-        if (!admin) await checkStartMemory(ctx, docker, resolved);
+        if (!admin) await checkStartingMemory(ctx, docker, resolved);
         await checkGpuStart(ctx, resolved);
       }
       return [...argv];

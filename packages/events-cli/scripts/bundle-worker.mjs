@@ -6,20 +6,11 @@
 // start-up. The bundled bin finds it at the same path.
 import fs from 'node:fs';
 import { build } from 'esbuild';
+import { nodeBundleOptions } from '../../../tools/esbuild-node.mjs';
 
 const file = 'dist/read/tally-worker.js';
-const result = await build({
-  entryPoints: [file],
-  outfile: file,
-  allowOverwrite: true,
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  // picomatch is CommonJS and calls require(): give it the real one.
-  banner: { js: "import { createRequire as __ds01Require } from 'node:module';\nconst require = __ds01Require(import.meta.url);" },
-  logLevel: 'warning',
-});
+// picomatch is CommonJS and calls require(): the shared banner gives it the real one.
+const result = await build({ ...nodeBundleOptions, entryPoints: [file], outfile: file });
 if (result.errors.length) process.exit(1);
 fs.rmSync(`${file}.map`, { force: true });
 console.log(`bundle-worker: ${file}`);

@@ -45,8 +45,11 @@ export function checkBins(ctx: DoctorContext): CheckResult {
   };
 }
 
+/** The proxy is installed: the log is root's alone (users' events come through it). */
+const behindProxy = (ctx: DoctorContext): boolean => statOrNull(ctx.at(path.posix.join(SITE.binDir, PROXY_BIN))) !== null;
+
 export function checkLogDir(ctx: DoctorContext): CheckResult {
-  if (statOrNull(ctx.at(path.posix.join(SITE.binDir, PROXY_BIN)))) return checkRootOnlyLogDir(ctx);
+  if (behindProxy(ctx)) return checkRootOnlyLogDir(ctx);
   const title = 'event log directory';
   const dir = ctx.at(SITE.logDir);
   const want = DIR_MODES.logDir;
@@ -95,7 +98,7 @@ export function checkEventLog(ctx: DoctorContext): CheckResult {
   const title = 'event log file';
   const file = ctx.env.DS01_EVENTS_FILE || ctx.at(SITE.eventsFile);
   const st = statOrNull(file);
-  if (statOrNull(ctx.at(path.posix.join(SITE.binDir, PROXY_BIN)))) {
+  if (behindProxy(ctx)) {
     // Behind the proxy: root writes every event; a user who can write the file can forge them.
     if (!st) return { id: 'event-log', title, state: 'ok', message: `${file} does not exist yet; the first event creates it (root's)` };
     if (st.isFile() && (st.mode & 0o022) === 0)

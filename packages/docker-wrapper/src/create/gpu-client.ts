@@ -1,4 +1,4 @@
-import type { Ajv as AjvClass, Ajv as AjvType } from 'ajv';
+import type { Ajv as AjvType } from 'ajv';
 import { Denial } from '../deny.js';
 
 /** What the wrapper reads from `ds01-gpu ... --json` (the allocator's contract; extra fields allowed). */
@@ -61,7 +61,7 @@ const validators = new Map<object, ReturnType<AjvType['compile']>>();
 async function validate<T>(schema: object, data: unknown): Promise<T> {
   if (!ajv) {
     // ajv is CommonJS: Node's import gives its named export, a bundle only the module object as default.
-    const mod = (await import('ajv')) as unknown as { Ajv?: typeof AjvClass; default: typeof AjvClass | { Ajv: typeof AjvClass } };
+    const mod = (await import('ajv')) as unknown as { Ajv?: typeof AjvType; default: typeof AjvType | { Ajv: typeof AjvType } };
     const Ctor = mod.Ajv ?? ('Ajv' in mod.default ? mod.default.Ajv : mod.default);
     ajv = new Ctor({ allErrors: false, strict: false });
   }

@@ -2,7 +2,7 @@ import { LABEL_PREFIX, LABELS } from '@ds01/events-core/labels';
 import { checkTarget } from '../check-ownership.js';
 import type { WrapperContext } from '../context.js';
 import { Denial } from '../deny.js';
-import type { DockerClient } from '../docker-api.js';
+import { type DockerClient, ownedContainers } from '../docker-api.js';
 import { boolOption, optionValues, type ParsedCommand, type ParsedOption } from '../parse-args.js';
 import { checkAggregateMemory } from '../rules/aggregate-memory.js';
 import {
@@ -144,11 +144,12 @@ export async function prepareCreate(ctx: WrapperContext, parsed: ParsedCommand, 
   }
 
   const limitFlags = enforce ? applyLimits(options, containerLimitsOf(values), true) : [];
-  if (enforce) await checkMaxContainers(docker, owner, values);
+  const owned = ownedContainers(docker, owner);
+  if (enforce) await checkMaxContainers(owned, values);
 
   if (enforce) {
     const requested = optionValues(options, '-m', '--memory').pop() ?? containerLimitsOf(values).memory;
-    await checkAggregateMemory(docker, owner, resolved.aggregate, requested);
+    await checkAggregateMemory(docker, owned, resolved.aggregate, requested);
   }
 
   // GPUs: every --gpus before the image. Admins may name devices or declare a native type themselves.

@@ -3,6 +3,7 @@ import { checkTarget } from '../check-ownership.js';
 import { deniedHostPath } from '../create/bind-mounts.js';
 import { containerLimitsOf } from '../create/limits.js';
 import { Denial } from '../deny.js';
+import { ownedContainers } from '../docker-api.js';
 import { checkAggregateMemory } from '../rules/aggregate-memory.js';
 import {
   detectType,
@@ -213,9 +214,10 @@ export async function checkCreate(session: UserSession, body: Json, query: URLSe
 
   applyApiLimits(host as LimitFields, containerLimitsOf(resolved.values), true);
   const values = resolved.values;
-  await checkMaxContainers(docker, owner, values);
+  const owned = ownedContainers(docker, owner);
+  await checkMaxContainers(owned, values);
 
-  await checkAggregateMemory(docker, owner, resolved.aggregate, typeof host.Memory === 'number' ? host.Memory : null);
+  await checkAggregateMemory(docker, owned, resolved.aggregate, typeof host.Memory === 'number' ? host.Memory : null);
 
   const perContainer = typeof values.max_gpu_slots_per_container === 'number' ? values.max_gpu_slots_per_container : null;
   const gpuCount = wantsGpu ? deviceRequestCount(gpuRequests, perContainer) : 0;

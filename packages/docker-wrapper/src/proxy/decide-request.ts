@@ -2,8 +2,9 @@ import { LABELS, readGpuUse } from '@ds01/events-core/labels';
 import { checkTarget } from '../check-ownership.js';
 import { containerLimitsOf } from '../create/limits.js';
 import { Denial } from '../deny.js';
+import { ownedContainers } from '../docker-api.js';
 import { checkGpuStart } from '../main.js';
-import { checkAggregateMemory } from '../rules/aggregate-memory.js';
+import { checkStartMemory } from '../rules/aggregate-memory.js';
 import { refuseHostNetwork } from '../rules/host-network.js';
 import { applyApiLimits, type LimitFields } from './api-limits.js';
 import { checkCreate } from './check-create.js';
@@ -209,7 +210,7 @@ async function decideContainer(
     if (route.action === 'start' && found.inspect.State?.Running !== true) {
       const { resolveUserLimits } = await import('@ds01/events-core/config');
       const { aggregate } = resolveUserLimits(await ctx.fullConfig(), session.user);
-      await checkAggregateMemory(session.docker, session.user, aggregate, found.inspect.HostConfig?.Memory ?? 0);
+      await checkStartMemory(session.docker, ownedContainers(session.docker, session.user), aggregate, [found.inspect]);
     }
     const use = readGpuUse(found.facts);
     if (use.hasGpu && found.facts.labels[LABELS.managed] === 'true') await checkGpuStart(ctx, [found]);

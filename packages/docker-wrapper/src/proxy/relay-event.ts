@@ -2,8 +2,6 @@ import { logEvent } from '@ds01/events-core';
 import { type EventType, validateDetails } from '@ds01/events-core/catalogue';
 import type { DenialLog } from './denial-log.js';
 
-/** The path on a user's socket where the wrapper in front of the proxy reports its own events. */
-export const RELAY_PATH = '/_ds01/events';
 /** Written under the wrapper's name: these are the wrapper's events, only carried by the proxy. */
 export const WRAPPER_SOURCE = 'docker-wrapper';
 
