@@ -207,7 +207,8 @@ async function decideContainer(
       // The body was read here: it goes up as it came (some clients send `{}`).
       out = { ...pass, body: raw };
     }
-    if (route.action === 'start' && found.inspect.State?.Running !== true) {
+    // A restart of a stopped container starts it too (the wrapper checks both verbs alike).
+    if (found.inspect.State?.Running !== true) {
       const { resolveUserLimits } = await import('@ds01/events-core/config');
       const { aggregate } = resolveUserLimits(await ctx.fullConfig(), session.user);
       await checkStartMemory(session.docker, ownedContainers(session.docker, session.user), aggregate, [found.inspect]);

@@ -389,6 +389,9 @@ describeDocker('the proxy and aggregate.memory_max', () => {
     const again = await dockerAs(box, 'alice', ['start', a]);
     expect(again.exitCode).not.toBe(0);
     expect(String(again.stderr)).toContain('ds01: aggregate-memory:');
+    const restart = await dockerAs(box, 'alice', ['restart', '-t', '0', a]);
+    expect(restart.exitCode).not.toBe(0);
+    expect(String(restart.stderr)).toContain('ds01: aggregate-memory:');
     expect((await inspectContainer(a))?.State.Running).toBe(false);
   });
 });
