@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -60,6 +61,32 @@ describe('readInventory through the nvidia-smi stand-in', () => {
     const inv = await readInventory(env('mig-empty'));
     expect(inv.slots.map((s) => s.slot)).toEqual(['0']);
     expect(inv.unusable).toEqual([expect.objectContaining({ slot: '1', uuid: 'GPU-ef632a81-aa48-9f2f-a992-61487695db24' })]);
+  });
+
+  it('asks -L only when a GPU is in MIG mode: one nvidia-smi process per read without MIG, two with', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ds01-smi-calls-'));
+    const calls = (scenario: string) => {
+      const log = path.join(dir, `${scenario}.log`);
+      return readInventory({ ...env(scenario), DS01_FAKE_NVIDIA_SMI_LOG: log }).then(() =>
+        fs
+          .readFileSync(log, 'utf8')
+          .trim()
+          .split('\n')
+          .map((l) => (JSON.parse(l) as string[])[0]?.split('=')[0]),
+      );
+    };
+    expect(await calls('a100x4')).toEqual(['--query-gpu']);
+    expect(await calls('mig-mixed')).toEqual(['--query-gpu', '-L']);
+    expect(await calls('mig-empty')).toEqual(['--query-gpu', '-L']);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('without -L, whole GPUs come from the query alone, with its names and memory', () => {
+    const smi = (...args: string[]) => execFileSync(fakeNvidiaSmi, args, { env: env('a100x4'), encoding: 'utf8' });
+    const query = smi('--query-gpu=index,uuid,name,memory.total,mig.mode.current', '--format=csv,noheader,nounits');
+    const fromQuery = buildInventory(null, query);
+    expect(fromQuery.slots[0]).toMatchObject({ slot: '0', name: 'NVIDIA A100-SXM4-80GB', memoryMiB: 81920 });
+    expect(fromQuery).toEqual(buildInventory(smi('-L'), query));
   });
 
   it('driver failure fails closed with the driver message; no GPU is an empty inventory', async () => {

@@ -36,20 +36,29 @@ async function run(args: string[], env: NodeJS.ProcessEnv): Promise<string | nul
   throw new InventoryError(`${bin} ${args[0]} failed (exit ${result.exitCode ?? result.signal ?? '?'})${said ? `: ${said}` : ''}`);
 }
 
-/** Builds the slot inventory from one `-L` and one `--query-gpu` call, run side by side. */
+/**
+ * Builds the slot inventory from `--query-gpu`, plus `-L` when a GPU is in MIG
+ * mode: only -L names MIG instances, and on a host without MIG the query alone
+ * describes every slot, so an allocation there starts one process, not two.
+ */
 export async function readInventory(env: NodeJS.ProcessEnv = process.env): Promise<Inventory> {
-  const [list, query] = await Promise.all([
-    run(['-L'], env),
-    run([`--query-gpu=${QUERY_FIELDS.join(',')}`, '--format=csv,noheader,nounits'], env),
-  ]);
-  if (list === null || query === null) return { slots: [], unusable: [], gpus: [] };
+  const query = await run([`--query-gpu=${QUERY_FIELDS.join(',')}`, '--format=csv,noheader,nounits'], env);
+  if (query === null) return { slots: [], unusable: [], gpus: [] };
+  const needList = parseGpuQuery(query).some((g) => g.migEnabled);
+  const list = needList ? await run(['-L'], env) : null;
+  if (needList && list === null) return { slots: [], unusable: [], gpus: [] };
   return buildInventory(list, query);
 }
 
-/** Joins the two outputs. Exported for unit tests. */
-export function buildInventory(listText: string, queryText: string): Inventory {
-  const listed = parseGpuList(listText);
-  const queried = new Map(parseGpuQuery(queryText).map((g) => [g.uuid, g]));
+/**
+ * Joins the two outputs; without -L (null) the GPUs are the query's, with no
+ * MIG instances. Exported for unit tests.
+ */
+export function buildInventory(listText: string | null, queryText: string): Inventory {
+  const queriedGpus = parseGpuQuery(queryText);
+  const listed =
+    listText === null ? queriedGpus.map((q) => ({ index: q.index, uuid: q.uuid, name: q.name, mig: [] })) : parseGpuList(listText);
+  const queried = new Map(queriedGpus.map((g) => [g.uuid, g]));
   const slots: Slot[] = [];
   const unusable: UnusableGpu[] = [];
   const gpus: Inventory['gpus'] = [];
