@@ -20,7 +20,7 @@ import { recordNvidiaSmi } from '../support/nvidia-smi-replay.mjs';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const gpuBin = path.join(root, 'packages/gpu-allocator/dist/bin/ds01-gpu.js');
+const gpuBin = path.join(root, 'packages/gpu-allocator/dist/bin/ds01-gpu.cjs');
 const watchBin = path.join(root, 'packages/docker-wrapper/dist/bin/ds01-docker-watch.js');
 const runsArg = process.argv.indexOf('--runs');
 const runs = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 7;

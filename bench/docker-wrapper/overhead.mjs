@@ -23,7 +23,7 @@ const iterations = Number(process.argv[2] ?? 15);
 const containers = Number(process.argv[3] ?? 200);
 // biome-ignore lint/suspicious/noUndeclaredEnvVars: a benchmark run by hand, not a turbo task
 const real = process.env.DS01_REAL_DOCKER ?? '/usr/bin/docker';
-const wrapperJs = path.join(root, 'packages/docker-wrapper/dist/bin/ds01-docker.js');
+const wrapperJs = path.join(root, 'packages/docker-wrapper/dist/bin/ds01-docker.cjs');
 const { renderLauncher } = await import(path.join(root, 'packages/docker-wrapper/dist/index.js'));
 
 const docker = await ensureDocker({ log: (m) => process.stderr.write(`[bench] ${m}\n`) });
@@ -45,7 +45,7 @@ const env = {
   DS01_EVENTS_FILE: path.join(dir, 'events.jsonl'),
   DS01_STATE_DIR: path.join(dir, 'state'),
   DS01_REAL_DOCKER: real,
-  DS01_GPU_BIN: path.join(root, 'packages/gpu-allocator/dist/bin/ds01-gpu.js'),
+  DS01_GPU_BIN: path.join(root, 'packages/gpu-allocator/dist/bin/ds01-gpu.cjs'),
   // Recorded answers replayed from sh: the figures are ds01's own cost (bench/support/nvidia-smi-replay.mjs).
   DS01_NVIDIA_SMI: await recordNvidiaSmi(dir),
   DS01_AS_USER: 'alice',

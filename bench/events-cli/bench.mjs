@@ -15,7 +15,7 @@ const count = Number(process.argv[2] ?? 1_000_000);
 const runs = Number(process.argv[3] ?? 3);
 const dir = path.join(os.tmpdir(), 'ds01-events-bench');
 const log = path.join(dir, `events-${count}.jsonl`);
-const bin = path.join(root, 'packages/events-cli/dist/bin/ds01-events.js');
+const bin = path.join(root, 'packages/events-cli/dist/bin/ds01-events.cjs');
 const timeBin = fs.existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
 
 fs.mkdirSync(dir, { recursive: true });

@@ -22,7 +22,7 @@ import { recordNvidiaSmi } from '../support/nvidia-smi-replay.mjs';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const bin = path.join(root, 'packages/gpu-allocator/dist/bin/ds01-gpu.js');
+const bin = path.join(root, 'packages/gpu-allocator/dist/bin/ds01-gpu.cjs');
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {
   const i = args.indexOf(`--${name}`);

@@ -8,13 +8,13 @@ export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)
 
 /** Each tool the demo drives, by bin name, as built in its workspace (run with node: tsc output is not executable). */
 export const TOOLS = {
-  'ds01-docker': 'packages/docker-wrapper/dist/bin/ds01-docker.js',
+  'ds01-docker': 'packages/docker-wrapper/dist/bin/ds01-docker.cjs',
   'ds01-docker-watch': 'packages/docker-wrapper/dist/bin/ds01-docker-watch.js',
-  'ds01-gpu': 'packages/gpu-allocator/dist/bin/ds01-gpu.js',
+  'ds01-gpu': 'packages/gpu-allocator/dist/bin/ds01-gpu.cjs',
   'ds01-idle': 'packages/maintenance-idle/dist/bin/ds01-idle.js',
   'ds01-runtime': 'packages/maintenance-runtime/dist/bin/ds01-runtime.js',
   'ds01-cleanup': 'packages/maintenance-cleanup/dist/bin/ds01-cleanup.js',
-  'ds01-events': 'packages/events-cli/dist/bin/ds01-events.js',
+  'ds01-events': 'packages/events-cli/dist/bin/ds01-events.cjs',
 } as const;
 export type ToolName = keyof typeof TOOLS;
 

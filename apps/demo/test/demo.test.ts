@@ -134,10 +134,14 @@ describeDocker('npm run demo (end to end)', () => {
       DS01_NVIDIA_SMI: path.join(repoRoot, 'test-support/bin/nvidia-smi'),
       DS01_FAKE_GPUS: 'demo-4gpu',
     };
-    const status = await execa(process.execPath, [path.join(repoRoot, 'packages/gpu-allocator/dist/bin/ds01-gpu.js'), 'status', '--json'], {
-      env,
-      reject: false,
-    });
+    const status = await execa(
+      process.execPath,
+      [path.join(repoRoot, 'packages/gpu-allocator/dist/bin/ds01-gpu.cjs'), 'status', '--json'],
+      {
+        env,
+        reject: false,
+      },
+    );
     const parsed = JSON.parse(status.stdout) as { allocations: { container?: string; state: string }[] };
     const filters = encodeURIComponent(JSON.stringify({ name: [prefix] }));
     const left = await dockerApi('GET', `/containers/json?all=1&filters=${filters}`);

@@ -6,7 +6,7 @@ export interface FoundBin {
   name: string;
   /** Workspace directory relative to the source root, e.g. packages/gpu-allocator. */
   workspace: string;
-  /** Absolute path of the built entry (dist/bin/<bin>.js). */
+  /** Absolute path of the built entry (dist/bin/<bin>.js, or .cjs for a bundled bin). */
   script: string;
   built: boolean;
 }

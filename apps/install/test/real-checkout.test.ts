@@ -32,7 +32,7 @@ describe('ds01-install from this checkout', () => {
     const unit = fs.readFileSync(path.join(prefix, 'etc/systemd/system/ds01-docker-watch.service'), 'utf8');
     expect(unit).toMatch(/^ExecStart=\/usr\/local\/bin\/ds01-docker-watch\b/m);
     expect(fs.readFileSync(path.join(prefix, 'usr/local/bin/ds01-gpu'), 'utf8')).toContain(
-      path.join(repoRoot, 'packages/gpu-allocator/dist/bin/ds01-gpu.js'),
+      path.join(repoRoot, 'packages/gpu-allocator/dist/bin/ds01-gpu.cjs'),
     );
   });
 });

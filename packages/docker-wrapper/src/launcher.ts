@@ -6,7 +6,7 @@ export interface LauncherOptions {
   realDocker: string;
   /** The node binary. */
   node: string;
-  /** The wrapper's entry (dist/bin/ds01-docker.js). */
+  /** The wrapper's entry (dist/bin/ds01-docker.cjs). */
   wrapper: string;
 }
 

@@ -103,7 +103,7 @@ describeDocker('run/create: every escape is refused and nothing is created', () 
     }
   });
 
-  it('the bin refuses the same way (a few escapes through dist/bin/ds01-docker.js)', async () => {
+  it('the bin refuses the same way (a few escapes through dist/bin/ds01-docker.cjs)', async () => {
     for (const extra of [['--privileged'], ['-v', '/:/host'], ['-l', 'ds01.user=bob']]) {
       const name = uniqueName('escape');
       const r = await wrapper(['run', '-d', '--name', name, ...extra, testImage, 'true'], box.env('alice'));

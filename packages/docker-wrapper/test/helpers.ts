@@ -7,9 +7,9 @@ import { dockerApi } from '../../../test-support/docker.js';
 import { fakeNvidiaSmi } from '../../../test-support/fake-gpus.js';
 
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
-export const wrapperBin = path.join(repoRoot, 'packages/docker-wrapper/dist/bin/ds01-docker.js');
+export const wrapperBin = path.join(repoRoot, 'packages/docker-wrapper/dist/bin/ds01-docker.cjs');
 /** The real allocator, built from its package (tests never import it). */
-export const gpuBin = path.join(repoRoot, 'packages/gpu-allocator/dist/bin/ds01-gpu.js');
+export const gpuBin = path.join(repoRoot, 'packages/gpu-allocator/dist/bin/ds01-gpu.cjs');
 /** The real client used under the wrapper (Debian's docker.io). */
 export const realDocker = '/usr/bin/docker';
 

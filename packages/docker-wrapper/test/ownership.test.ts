@@ -89,7 +89,7 @@ describeDocker('ownership: every verb that names containers checks every target'
     expect(fs.existsSync(path.join(box.dir, 'stolen'))).toBe(false);
   });
 
-  it('the bin refuses the same way (exec and rm -f through dist/bin/ds01-docker.js)', async () => {
+  it('the bin refuses the same way (exec and rm -f through dist/bin/ds01-docker.cjs)', async () => {
     for (const args of [
       ['exec', bob, 'true'],
       ['rm', '-f', bob],

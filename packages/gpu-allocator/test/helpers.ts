@@ -9,7 +9,7 @@ import { fakeNvidiaSmi } from '../../../test-support/fake-gpus.js';
 // biome-ignore lint/suspicious/noExplicitAny: parsed JSON answers, checked field by field by the assertions
 export type Json = any;
 
-export const BIN = fileURLToPath(new URL('../dist/bin/ds01-gpu.js', import.meta.url));
+export const BIN = fileURLToPath(new URL('../dist/bin/ds01-gpu.cjs', import.meta.url));
 export const TEST_LABEL = 'ds01test.gpu-allocator';
 export const SCOPE_KEY = 'ds01test.scope';
 

@@ -4,10 +4,10 @@ import { errorSchema } from './allocator-schemas.js';
 
 export type AllocatorResult<T> = { ok: true; data: T } | { ok: false; message: string };
 
-/** `DS01_GPU_BIN` if set, else `ds01-gpu` on PATH; a `.js` path is run with this node. */
+/** `DS01_GPU_BIN` if set, else `ds01-gpu` on PATH; a `.js`/`.cjs` path is run with this node. */
 export function allocatorCommand(env: NodeJS.ProcessEnv = process.env): { file: string; prefix: string[]; shown: string } {
   const bin = env.DS01_GPU_BIN?.trim() || 'ds01-gpu';
-  if (bin.endsWith('.js')) return { file: process.execPath, prefix: [bin], shown: bin };
+  if (/\.[cm]?js$/.test(bin)) return { file: process.execPath, prefix: [bin], shown: bin };
   return { file: bin, prefix: [], shown: bin };
 }
 

@@ -10,7 +10,7 @@ import { type LoggedEvent, loggedEvents } from '../../../test-support/jsonl.js';
 export const repoRoot = path.resolve(import.meta.dirname, '../../..');
 export const bin = path.join(repoRoot, 'packages/maintenance-cleanup/dist/bin/ds01-cleanup.js');
 export const fakeGpuBin = path.join(import.meta.dirname, 'fixtures/fake-ds01-gpu.mjs');
-export const realGpuBin = path.join(repoRoot, 'packages/gpu-allocator/dist/bin/ds01-gpu.js');
+export const realGpuBin = path.join(repoRoot, 'packages/gpu-allocator/dist/bin/ds01-gpu.cjs');
 
 /** A label on every container these tests make, so a failed test leaves nothing behind. */
 export const TEST_LABEL = `ds01.test.cleanup=${process.pid}`;

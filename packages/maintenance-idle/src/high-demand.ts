@@ -40,7 +40,7 @@ const validateStatus = new Ajv({ allErrors: true }).compile<StatusSummary>(statu
 
 function gpuBin(): { file: string; args: string[] } {
   const bin = process.env.DS01_GPU_BIN || 'ds01-gpu';
-  return bin.endsWith('.js') ? { file: process.execPath, args: [bin] } : { file: bin, args: [] };
+  return /\.[cm]?js$/.test(bin) ? { file: process.execPath, args: [bin] } : { file: bin, args: [] };
 }
 
 /**

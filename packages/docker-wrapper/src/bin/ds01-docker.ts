@@ -4,11 +4,13 @@ import { flushEvents } from '../log.js';
 import { dispatch } from '../main.js';
 import { exitLike } from '../real-docker.js';
 
-try {
-  const outcome = await dispatch(process.argv.slice(2), process.env);
-  await flushEvents();
-  exitLike(outcome);
-} catch (err) {
-  process.stderr.write(`ds01: internal error: ${(err as Error).stack ?? err}\n  Tell an administrator; docker was not run.\n`);
-  process.exit(1);
-}
+// No top-level await: the bin is bundled as a script (tools/bundle-bins.mjs).
+dispatch(process.argv.slice(2), process.env)
+  .then(async (outcome) => {
+    await flushEvents();
+    exitLike(outcome);
+  })
+  .catch((err: unknown) => {
+    process.stderr.write(`ds01: internal error: ${(err as Error).stack ?? err}\n  Tell an administrator; docker was not run.\n`);
+    process.exit(1);
+  });

@@ -97,10 +97,10 @@ export class GpuToolError extends Error {
   override name = 'GpuToolError';
 }
 
-/** How to run ds01-gpu: DS01_GPU_BIN or ds01-gpu on PATH; a .js file through node; through `sudo -n` when not root. */
+/** How to run ds01-gpu: DS01_GPU_BIN or ds01-gpu on PATH; a .js/.cjs file through node; through `sudo -n` when not root. */
 export function gpuCommand(env: NodeJS.ProcessEnv): { file: string; prefix: string[] } {
   const bin = env.DS01_GPU_BIN?.trim() || 'ds01-gpu';
-  const base = bin.endsWith('.js') ? { file: process.execPath, prefix: [bin] } : { file: bin, prefix: [] as string[] };
+  const base = /\.[cm]?js$/.test(bin) ? { file: process.execPath, prefix: [bin] } : { file: bin, prefix: [] as string[] };
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   if (isRoot || env.DS01_GPU_NO_SUDO === '1') return base;
   return { file: 'sudo', prefix: ['-n', base.file, ...base.prefix] };

@@ -21,10 +21,10 @@ export interface ReconcileResult {
 
 const validateResult = new Ajv().compile<ReconcileResult>(reconcileSchema);
 
-/** `DS01_GPU_BIN`, else `ds01-gpu` on PATH; a `.js` path runs under this Node. */
+/** `DS01_GPU_BIN`, else `ds01-gpu` on PATH; a `.js`/`.cjs` path runs under this Node. */
 export function gpuCommand(env: NodeJS.ProcessEnv = process.env): { file: string; args: string[] } {
   const bin = env.DS01_GPU_BIN || 'ds01-gpu';
-  return bin.endsWith('.js') ? { file: process.execPath, args: [bin] } : { file: bin, args: [] };
+  return /\.[cm]?js$/.test(bin) ? { file: process.execPath, args: [bin] } : { file: bin, args: [] };
 }
 
 export interface ReconcilerOptions {

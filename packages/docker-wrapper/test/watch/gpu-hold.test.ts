@@ -7,7 +7,7 @@ import { fakeGpuEnv, fakeNvidiaSmi } from '../../../../test-support/fake-gpus.js
 import { makeSandbox, readLogged, repoRoot, startWatcher, stopWatcher, waitFor } from './helpers.js';
 
 // The real allocator, through its built bin (the watcher only ever runs it as a command).
-const gpuBin = path.join(repoRoot, 'packages/gpu-allocator/dist/bin/ds01-gpu.js');
+const gpuBin = path.join(repoRoot, 'packages/gpu-allocator/dist/bin/ds01-gpu.cjs');
 
 const created: string[] = [];
 afterAll(async () => {

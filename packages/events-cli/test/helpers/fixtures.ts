@@ -19,7 +19,7 @@ afterEach(() => {
   while (made.length) fs.rmSync(made.pop() as string, { recursive: true, force: true });
 });
 
-export const BIN = path.resolve(import.meta.dirname, '../../dist/bin/ds01-events.js');
+export const BIN = path.resolve(import.meta.dirname, '../../dist/bin/ds01-events.cjs');
 /** A zone with DST and a non-zero offset, so local-vs-UTC mistakes show. */
 export const TZ = 'America/New_York';
 // Node re-reads TZ when it is assigned: in-process runs see New York too.

@@ -4,6 +4,8 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { main } from '../cli.js';
 
-const code = await main(hideBin(process.argv), yargs);
-closeEventLogs();
-process.exitCode = code;
+// No top-level await: the bin is bundled as a script (tools/bundle-bins.mjs).
+main(hideBin(process.argv), yargs).then((code) => {
+  closeEventLogs();
+  process.exitCode = code;
+});

@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+'use strict';
+// A ds01 bin's entry, copied next to its bundle by tools/bundle-bins.mjs (see
+// there for why). It runs <bin>.bundle.cjs through V8's code cache, so a start
+// deserialises compiled code instead of parsing and compiling the bundle again.
+// The cache is made at build time and trusted only for the bundle it was made
+// from (the build id the bundle ends with, in the cache's first line); any
+// mismatch, a missing file or V8 refusing it (another Node, other flags) just
+// means compiling as usual.
+const fs = require('node:fs');
+const path = require('node:path');
+const vm = require('node:vm');
+const { createRequire } = require('node:module');
+const { pathToFileURL } = require('node:url');
+
+const bundle = __filename.replace(/\.cjs$/, '.bundle.cjs');
+const cacheFile = __filename.replace(/\.cjs$/, '.bundle.cache');
+const source = fs.readFileSync(bundle, 'utf8');
+const idAt = source.lastIndexOf('\n//ds01-build-id ');
+const stamp = idAt < 0 ? null : `ds01-code-cache ${process.version} ${source.slice(idAt + 17).trim()}`;
+
+let cachedData;
+let cacheState = 'absent';
+try {
+  const raw = fs.readFileSync(cacheFile);
+  const eol = raw.indexOf(10);
+  if (stamp && eol > 0 && raw.toString('latin1', 0, eol) === stamp) cachedData = raw.subarray(eol + 1);
+  else cacheState = 'stale';
+} catch {
+  // No cache: compile.
+}
+
+const script = new vm.Script(
+  `(function (exports, require, module, __filename, __dirname, __ds01ImportMetaUrl) {${source}\n})`,
+  // The bundle holds no import(): tools/esbuild-node.mjs turns each into a require().
+  { filename: bundle, cachedData },
+);
+if (cachedData) cacheState = script.cachedDataRejected ? 'rejected' : 'used';
+// For administrators and the tests: was the cache used, and if not, why.
+if (process.env.DS01_CODE_CACHE_REPORT) process.stderr.write(`ds01 code cache: ${cacheState} (${cacheFile})\n`);
+
+// The build runs each bin once (a harmless `--help`) with this set to the cache's
+// path; the cache is written at exit, so it holds what that run compiled too.
+if (stamp && process.env.DS01_WRITE_CODE_CACHE === cacheFile) {
+  process.once('exit', () => {
+    const tmp = `${cacheFile}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, Buffer.concat([Buffer.from(`${stamp}\n`, 'latin1'), script.createCachedData()]));
+    fs.renameSync(tmp, cacheFile);
+  });
+}
+
+const mod = { exports: {} };
+script.runInThisContext()(mod.exports, createRequire(bundle), mod, bundle, path.dirname(bundle), pathToFileURL(bundle).href);
