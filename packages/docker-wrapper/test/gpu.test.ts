@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { execa } from 'execa';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { describeDocker, removeContainersByLabel, testImage, uniqueName } from '../../../test-support/docker.js';
-import { attempt, gpuBin, inspectContainer, makeSandbox, type Sandbox, TEST_LABEL, wrapper } from './helpers.js';
+import { attempt, gpuBin, inspectContainer, makeSandbox, type Sandbox, TEST_LABEL, wrapper, wrapperBin } from './helpers.js';
 
 // a100x4 (test-support/fixtures/nvidia-smi/README.md)
 const A100 = [
@@ -102,6 +102,27 @@ describeDocker('GPUs through the real ds01-gpu', () => {
     expect(r.stderr).toContain('refused (gpu-allocator)');
     expect(r.stderr).not.toMatch(/waiting/);
     expect(await inspectContainer(name)).toBeNull();
+  });
+
+  it('an answer off the allocator contract is refused, through the bundled bin too; nothing is created', async () => {
+    const fake = `${fs.mkdtempSync('/tmp/ds01-fake-gpu-')}/ds01-gpu.cjs`;
+    // "allocated" without a reservation or GPUs: a wrapper that trusted it would run with no GPU pinned.
+    fs.writeFileSync(fake, 'process.stdout.write(JSON.stringify({ status: "allocated", gpus: [] }));\n');
+    const env = box.env('alice', { DS01_GPU_BIN: fake });
+    const args = (name: string) => ['run', '-d', '--name', name, '--gpus', '1', testImage, 'true'];
+    const inProcess = uniqueName('offcontract');
+    const bundled = uniqueName('offcontract');
+    const results = [
+      await attempt(args(inProcess), env),
+      await execa(process.execPath, [wrapperBin, ...args(bundled)], { env, reject: false }),
+    ];
+    for (const r of results) {
+      expect(r.exitCode).toBe(1);
+      expect(r.stderr).toContain('refused (gpu-allocator)');
+      expect(r.stderr).toMatch(/does not understand: .*reservation/);
+    }
+    expect(await inspectContainer(inProcess)).toBeNull();
+    expect(await inspectContainer(bundled)).toBeNull();
   });
 
   it('--gpus after the image is the container’s own argument and is left alone', async () => {

@@ -1,42 +1,7 @@
-import type { Ajv as AjvType } from 'ajv';
+import { createRequire } from 'node:module';
+import type { Ajv as AjvType, ErrorObject } from 'ajv';
 import { Denial } from '../deny.js';
-
-/** What the wrapper reads from `ds01-gpu ... --json` (the allocator's contract; extra fields allowed). */
-const gpuList = {
-  type: 'array',
-  items: {
-    type: 'object',
-    required: ['uuid'],
-    properties: { uuid: { type: 'string', minLength: 1 }, slot: { type: 'string' }, weight: { type: 'number' } },
-  },
-} as const;
-
-const allocateSchema = {
-  oneOf: [
-    {
-      type: 'object',
-      required: ['status', 'reservation', 'gpus'],
-      properties: { status: { const: 'allocated' }, reservation: { type: 'string', minLength: 1 }, gpus: { ...gpuList, minItems: 1 } },
-    },
-    {
-      type: 'object',
-      required: ['status', 'reason'],
-      properties: {
-        status: { const: 'rejected' },
-        reason: { type: 'string' },
-        retryable: { type: 'boolean' },
-        message: { type: 'string' },
-      },
-    },
-    { type: 'object', required: ['status'], properties: { status: { const: 'error' }, message: { type: 'string' } } },
-  ],
-} as const;
-
-const statusOnly = {
-  type: 'object',
-  required: ['status'],
-  properties: { status: { type: 'string' }, reason: { type: 'string' }, message: { type: 'string' } },
-} as const;
+import { type GpuAnswerKind, gpuAnswerSchemas } from './gpu-answer-schemas.js';
 
 export interface GpuRef {
   uuid: string;
@@ -55,22 +20,39 @@ export interface StatusResult {
   message?: string;
 }
 
-let ajv: AjvType | undefined;
-const validators = new Map<object, ReturnType<AjvType['compile']>>();
-// ajv and execa load only when a GPU command runs: most docker commands need neither.
-async function validate<T>(schema: object, data: unknown): Promise<T> {
-  if (!ajv) {
-    // ajv is CommonJS: Node's import gives its named export, a bundle only the module object as default.
-    const mod = (await import('ajv')) as unknown as { Ajv?: typeof AjvType; default: typeof AjvType | { Ajv: typeof AjvType } };
-    const Ctor = mod.Ajv ?? ('Ajv' in mod.default ? mod.default.Ajv : mod.default);
-    ajv = new Ctor({ allErrors: false, strict: false });
+type Validate = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
+let validators: Record<GpuAnswerKind, Validate> | undefined;
+
+/**
+ * The validators for ds01-gpu's answers: generated at build time
+ * (scripts/generate-validators.mjs; compiling the schemas at run time cost
+ * some 40 ms of every GPU create), else compiled here with ajv (tests on src
+ * before a build). By package name, so the bundled bin finds them too.
+ */
+function answerValidators(): Record<GpuAnswerKind, Validate> {
+  if (validators) return validators;
+  const require = createRequire(import.meta.url);
+  try {
+    validators = require('@ds01/docker-wrapper/generated/gpu-answer-validators') as Record<GpuAnswerKind, Validate>;
+  } catch {
+    // Required, not imported: the bundled bin always has the generated file and should not carry ajv.
+    const { Ajv } = require('ajv') as { Ajv: typeof AjvType };
+    const ajv = new Ajv({ allErrors: false, strict: false });
+    validators = {
+      allocate: ajv.compile(gpuAnswerSchemas.allocate),
+      status: ajv.compile(gpuAnswerSchemas.status),
+    };
   }
-  let v = validators.get(schema);
-  if (!v) {
-    v = ajv.compile(schema);
-    validators.set(schema, v);
+  return validators;
+}
+
+// execa and the validators load only when a GPU command runs: most docker commands need neither.
+function validate<T>(kind: GpuAnswerKind, data: unknown): T {
+  const v = answerValidators()[kind];
+  if (!v(data)) {
+    const why = (v.errors ?? []).map((e) => `${e.instancePath || 'the answer'} ${e.message ?? 'is invalid'}`).join('; ');
+    throw new GpuToolError(`ds01-gpu gave an answer the wrapper does not understand: ${why || 'invalid'}`);
   }
-  if (!v(data)) throw new GpuToolError(`ds01-gpu gave an answer the wrapper does not understand: ${ajv.errorsText(v.errors)}`);
   return data as T;
 }
 
@@ -123,12 +105,12 @@ async function callGpu(env: NodeJS.ProcessEnv, args: string[]): Promise<{ exitCo
 
 export async function allocateGpus(env: NodeJS.ProcessEnv, user: string, container: string, count: number): Promise<AllocateResult> {
   const { json } = await callGpu(env, ['allocate', '--user', user, '--container', container, '--count', String(count)]);
-  return validate<AllocateResult>(allocateSchema, json);
+  return validate<AllocateResult>('allocate', json);
 }
 
 export async function bindReservation(env: NodeJS.ProcessEnv, reservation: string, containerId: string): Promise<StatusResult> {
   const { json } = await callGpu(env, ['bind', '--reservation', reservation, '--container-id', containerId]);
-  return validate<StatusResult>(statusOnly, json);
+  return validate<StatusResult>('status', json);
 }
 
 /**
@@ -155,10 +137,10 @@ export async function bindInBackground(env: NodeJS.ProcessEnv, reservation: stri
 
 export async function releaseGpus(env: NodeJS.ProcessEnv, container: string, reason: string): Promise<StatusResult> {
   const { json } = await callGpu(env, ['release', '--container', container, '--reason', reason]);
-  return validate<StatusResult>(statusOnly, json);
+  return validate<StatusResult>('status', json);
 }
 
 export async function startGpuContainer(env: NodeJS.ProcessEnv, containerId: string): Promise<StatusResult & { managed?: boolean }> {
   const { json } = await callGpu(env, ['start', '--container-id', containerId]);
-  return validate<StatusResult>(statusOnly, json);
+  return validate<StatusResult>('status', json);
 }

@@ -1,0 +1,123 @@
+#!/usr/bin/env node
+// What the docker wrapper adds to a docker command, side by side with the
+// real client alone, in one run against a real engine:
+//
+//   node bench/docker-wrapper/overhead.mjs [iterations] [containers]
+//
+// Builds nothing: run `npm run build` first (the bins are bundled at build
+// time; a bare tsc leaves them unbundled and slower). Uses DOCKER_HOST if it
+// answers, else starts a private dockerd (as the tests do). Puts
+// `containers` (default 200) containers on the host first, then times, for
+// each case, the real client and the wrapper alternately and prints medians.
+
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensureDocker } from '../../test-support/docker-daemon.mjs';
+import { recordNvidiaSmi } from '../support/nvidia-smi-replay.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const iterations = Number(process.argv[2] ?? 15);
+const containers = Number(process.argv[3] ?? 200);
+// biome-ignore lint/suspicious/noUndeclaredEnvVars: a benchmark run by hand, not a turbo task
+const real = process.env.DS01_REAL_DOCKER ?? '/usr/bin/docker';
+const wrapperJs = path.join(root, 'packages/docker-wrapper/dist/bin/ds01-docker.cjs');
+const { renderLauncher } = await import(path.join(root, 'packages/docker-wrapper/dist/index.js'));
+
+const docker = await ensureDocker({ log: (m) => process.stderr.write(`[bench] ${m}\n`) });
+if ('unavailable' in docker) {
+  console.error(`no Docker: ${docker.unavailable}`);
+  process.exit(1);
+}
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ds01-bench-dw-'));
+const launcher = path.join(dir, 'docker');
+fs.writeFileSync(launcher, renderLauncher({ realDocker: real, node: process.execPath, wrapper: wrapperJs }), { mode: 0o755 });
+fs.writeFileSync(
+  path.join(dir, 'config.yaml'),
+  'defaults:\n  max_gpu_equivalents: 4\n  max_gpu_slots_per_container: 1\n  allow_full_gpu: true\n  max_containers_per_user: 1000\naccess_control:\n  admin_group: ds01-admin\n',
+);
+const env = {
+  ...process.env,
+  DOCKER_HOST: docker.dockerHost,
+  DS01_CONFIG: path.join(dir, 'config.yaml'),
+  DS01_EVENTS_FILE: path.join(dir, 'events.jsonl'),
+  DS01_STATE_DIR: path.join(dir, 'state'),
+  DS01_REAL_DOCKER: real,
+  DS01_GPU_BIN: path.join(root, 'packages/gpu-allocator/dist/bin/ds01-gpu.cjs'),
+  // Recorded answers replayed from sh: the figures are ds01's own cost (bench/support/nvidia-smi-replay.mjs).
+  DS01_NVIDIA_SMI: await recordNvidiaSmi(dir),
+  DS01_AS_USER: 'alice',
+};
+const image = docker.image ?? 'ds01-test/busybox:latest';
+const LABEL = 'ds01-bench.wrapper=1';
+const d = (...args) => execFileSync(real, args, { env, encoding: 'utf8' }).trim();
+
+process.stderr.write(`[bench] putting ${containers} containers on the host\n`);
+for (let i = 0; i < containers; i++)
+  d('create', '-l', LABEL, '-l', `ds01.user=${i % 2 ? 'bob' : 'carol'}`, '-l', 'ds01.managed=true', image, 'true');
+const mine = d('create', '--name', `bench-alice-${process.pid}`, '-l', LABEL, '-l', 'ds01.user=alice', image, 'true');
+
+// Wall time, and CPU time (user+sys of the whole process tree, from GNU time): on a
+// loaded machine the CPU figure is the steadier measure of the work added.
+function time(cmd, args) {
+  const t = process.hrtime.bigint();
+  const r = spawnSync('/usr/bin/time', ['-f', 'CPU %U %S', cmd, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  const ms = Number(process.hrtime.bigint() - t) / 1e6;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: exit ${r.status}: ${r.stderr}`);
+  const m = /CPU ([\d.]+) ([\d.]+)\s*$/.exec(r.stderr);
+  return { ms, cpu: m ? (Number(m[1]) + Number(m[2])) * 1000 : Number.NaN };
+}
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+const cases0 = [
+  { name: 'images (launcher)', args: ['images'], via: launcher },
+  { name: 'version (launcher)', args: ['version'], via: launcher },
+  { name: 'images (node wrapper, no launcher)', args: ['images'], via: 'node' },
+  { name: 'ps', args: ['ps', '-a'], via: launcher },
+  { name: 'inspect', args: ['inspect', mine], via: launcher },
+  {
+    name: `run -d --gpus 1 (${containers} containers)`,
+    args: ['run', '-d', '-l', LABEL, '-l', 'ds01-bench.run=1', '--gpus', '1', image, 'true'],
+    via: launcher,
+    cleanup: true,
+  },
+];
+
+const cases = cases0.slice(5);
+const rows = [];
+for (const c of cases) {
+  const base = [];
+  const wrapped = [];
+  for (let i = 0; i < iterations; i++) {
+    base.push(time(real, c.args));
+    const e0 = { ...env }; env.NODE_OPTIONS = '--require /tmp/tl.cjs'; env.DS01_TRACE_T0 = String(Date.now());
+    wrapped.push(c.via === 'node' ? time(process.execPath, [wrapperJs, ...c.args]) : time(c.via, c.args)); delete env.NODE_OPTIONS;
+    if (c.cleanup) {
+      const ids = d('ps', '-aq', '--filter', 'label=ds01-bench.run=1');
+      if (ids) d('rm', '-f', ...ids.split('\n'));
+    }
+  }
+  const b = median(base.map((x) => x.ms));
+  const w = median(wrapped.map((x) => x.ms));
+  const bc = median(base.map((x) => x.cpu));
+  const wc = median(wrapped.map((x) => x.cpu));
+  rows.push({
+    case: c.name,
+    real_ms: b.toFixed(0),
+    wrapper_ms: w.toFixed(0),
+    added_ms: (w - b).toFixed(0),
+    real_cpu_ms: bc.toFixed(0),
+    wrapper_cpu_ms: wc.toFixed(0),
+    added_cpu_ms: (wc - bc).toFixed(0),
+  });
+}
+console.log(
+  `docker wrapper overhead: median of ${iterations} runs each, real client ${real}, Node ${process.version}, ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(1)}`,
+);
+console.table(rows);
+
+d('rm', '-f', ...d('ps', '-aq', '--filter', `label=${LABEL}`).split('\n').filter(Boolean));
+fs.rmSync(dir, { recursive: true, force: true });
+if ('stop' in docker) await docker.stop();
