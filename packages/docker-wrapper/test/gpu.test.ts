@@ -80,6 +80,39 @@ describeDocker('GPUs through the real ds01-gpu', () => {
     },
   );
 
+  /** The allocation of `name` as the state file holds it, polled without running ds01-gpu (which would bind it by name). */
+  const boundInState = async (name: string, withinMs: number): Promise<{ state: string; container_id: string | null } | undefined> => {
+    const file = `${box.state}/gpu-state.json`;
+    const deadline = Date.now() + withinMs;
+    for (;;) {
+      const a = fs.existsSync(file)
+        ? (
+            JSON.parse(fs.readFileSync(file, 'utf8')) as {
+              allocations: { container: string; state: string; container_id: string | null }[];
+            }
+          ).allocations.find((x) => x.container === name)
+        : undefined;
+      if (a?.container_id || Date.now() > deadline) return a;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+
+  it('the wrapper binds the reservation itself: after run -d returns, and while a foreground run is still running', {
+    timeout: 120_000,
+  }, async () => {
+    const detached = uniqueName('bind-d');
+    const r = await wrapper(['run', '-d', '--name', detached, '-l', TEST_LABEL, '--gpus', '1', testImage, 'sleep', '30'], box.env('alice'));
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    const id = (await inspectContainer(detached))!.Id;
+    expect(await boundInState(detached, 15_000)).toMatchObject({ state: 'active', container_id: id });
+
+    const foreground = uniqueName('bind-fg');
+    const running = wrapper(['run', '--name', foreground, '-l', TEST_LABEL, '--gpus', '1', testImage, 'sleep', '8'], box.env('alice'));
+    const bound = await boundInState(foreground, 7_000);
+    expect(bound?.container_id).toBe((await inspectContainer(foreground))?.Id);
+    expect((await running).exitCode).toBe(0);
+  });
+
   it('the container sees exactly its allocated GPUs in NVIDIA_VISIBLE_DEVICES (two, correctly quoted)', { timeout: 120_000 }, async () => {
     const name = uniqueName('nvd');
     const r = await wrapper(

@@ -3,7 +3,7 @@ import type { WrapperContext } from '../context.js';
 import { Denial, EVENT_SOURCE } from '../deny.js';
 import { type DockerClient, resolveContainer } from '../docker-api.js';
 import { logEvent } from '../log.js';
-import type { ParsedCommand } from '../parse-args.js';
+import { boolOption, type ParsedCommand } from '../parse-args.js';
 import { type RunResult, runReal } from '../real-docker.js';
 import { createEventDetails } from './create-event.js';
 import { allocateGpus, bindInBackground, type GpuRef, GpuToolError, refusalOf, releaseGpus } from './gpu-client.js';
@@ -83,6 +83,7 @@ export async function runCreate(
   }
   const args = [...parsed.argv.slice(0, parsed.afterVerb), ...plan.userOptions, ...plan.injected, ...gpuTokens, ...plan.tail];
 
+  const returnsAtOnce = parsed.verbPath.at(-1) === 'create' || boolOption(parsed.options, '-d') || boolOption(parsed.options, '--detach');
   const filters = plan.injected.includes(`${LABELS.createdAt}=${plan.createdAt}`)
     ? [`${LABELS.createdAt}=${plan.createdAt}`]
     : plan.name
@@ -107,7 +108,8 @@ export async function runCreate(
       : await watchCreate(docker, filters.length > 0 ? filters : [`${LABELS.managed}=true`], async (c) => {
           // Logged when the engine reports the container, so the event comes before the watcher's container.start.
           logCreated(c);
-          if (reservation) await bindInBackground(ctx.env, reservation, c.id);
+          // A foreground run may last for days: bind now, not when it ends.
+          if (reservation && !returnsAtOnce) await bindInBackground(ctx.env, reservation, c.id);
         });
 
   let result: RunResult;
@@ -118,6 +120,9 @@ export async function runCreate(
     throw err;
   }
   const created = watch ? await watch.finish() : null;
+  // create and run -d end as soon as the container exists (and runs): bound then,
+  // so the allocator's start-up does not compete with docker for the CPUs meanwhile.
+  if (created && reservation && returnsAtOnce) await bindInBackground(ctx.env, reservation, created.id);
   // The create event was logged by the watch callback; a command that created nothing gives its GPUs back.
   if (!created && reservation && plan.name) {
     await releaseGpus(ctx.env, plan.name, 'create_failed').catch((err: Error) => {
