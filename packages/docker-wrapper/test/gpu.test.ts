@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { execa } from 'execa';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { describeDocker, removeContainersByLabel, testImage, uniqueName } from '../../../test-support/docker.js';
-import { attempt, gpuBin, inspectContainer, makeSandbox, type Sandbox, TEST_LABEL, wrapper, wrapperBin } from './helpers.js';
+import { apiContainer, attempt, gpuBin, inspectContainer, makeSandbox, type Sandbox, TEST_LABEL, wrapper, wrapperBin } from './helpers.js';
 
 // a100x4 (test-support/fixtures/nvidia-smi/README.md)
 const A100 = [
@@ -111,6 +111,29 @@ describeDocker('GPUs through the real ds01-gpu', () => {
     const bound = await boundInState(foreground, 7_000);
     expect(bound?.container_id).toBe((await inspectContainer(foreground))?.Id);
     expect((await running).exitCode).toBe(0);
+  });
+
+  it('a command refused after the allocator was started reserves and logs nothing, and leaves no allocator running', {
+    timeout: 60_000,
+  }, async () => {
+    const victim = uniqueName('bobs');
+    await apiContainer(victim, { 'ds01.user': 'bob', 'ds01.managed': 'true', 'ds01-test.wrapper': '1' });
+    const name = uniqueName('early-refused');
+    const r = await wrapper(['run', '-d', '--name', name, '--gpus', '1', '--volumes-from', victim, testImage, 'true'], box.env('alice'));
+    expect(r.exitCode, String(r.stderr)).toBe(1);
+    expect(r.stderr).toMatch(/refused/);
+    // The allocator reads end of input and stops; give it time to have done anything it was going to do.
+    const deadline = Date.now() + 10_000;
+    while (
+      Date.now() < deadline &&
+      (await execa('pgrep', ['-f', `allocate --user alice --container ${name} `], { reject: false })).exitCode === 0
+    ) {
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    expect((await execa('pgrep', ['-f', `allocate --user alice --container ${name} `], { reject: false })).exitCode).toBe(1);
+    expect((await status()).allocations.filter((a) => a.container === name)).toEqual([]);
+    expect(box.readEvents().filter((e) => e.event_type.startsWith('gpu.') && e.details.container === name)).toEqual([]);
+    expect(await inspectContainer(name)).toBeNull();
   });
 
   it('the container sees exactly its allocated GPUs in NVIDIA_VISIBLE_DEVICES (two, correctly quoted)', { timeout: 120_000 }, async () => {

@@ -57,8 +57,17 @@ export async function main(argv: string[], factory: YargsFactory): Promise<ExitC
           .option('user', { type: 'string', demandOption: true, describe: 'Owner of the container' })
           .option('container', { type: 'string', demandOption: true, describe: 'Container name (allocation is idempotent per name)' })
           .option('count', { type: 'number', default: 1, coerce: positiveInt('count'), describe: 'Number of slots' })
-          .option('prefer', { choices: ['full', 'mig'] as const, describe: 'Whole GPUs or MIG slices first' }),
-      (a) => run(async () => allocate(ctx(), { user: a.user, container: a.container, count: a.count, prefer: a.prefer })),
+          .option('prefer', { choices: ['full', 'mig'] as const, describe: 'Whole GPUs or MIG slices first' })
+          .option('go-on-stdin', {
+            type: 'boolean',
+            default: false,
+            describe:
+              'Read nvidia-smi, Docker and the config, then decide only on a "go" line from stdin (end of input cancels; nothing changes)',
+          }),
+      (a) =>
+        run(async () =>
+          allocate(ctx(), { user: a.user, container: a.container, count: a.count, prefer: a.prefer, goOnStdin: a['go-on-stdin'] }),
+        ),
     )
     .command(
       'check',

@@ -128,6 +128,28 @@ describeDocker('ds01-gpu authorization, failures and locking', () => {
     expect(st.out.summary).toMatchObject({ total_slots: 13, allocated_slots: 2 });
   });
 
+  it('allocate --go-on-stdin decides only on "go"; end of input cancels with nothing reserved or logged', async () => {
+    const sb = sandbox();
+    const name = uniqueName('early');
+    const withInput = async (input: string) => {
+      const r = await execa(process.execPath, [BIN, 'allocate', '--user', 'alice', '--container', name, '--go-on-stdin', '--json'], {
+        env: { ...process.env, SUDO_USER: undefined, ...sb.env, DS01_AS_USER: 'alice' },
+        input,
+        reject: false,
+      });
+      return { code: r.exitCode, out: JSON.parse(String(r.stdout)) };
+    };
+    for (const input of ['', 'no\n']) {
+      expect(await withInput(input)).toEqual({ code: 0, out: { status: 'cancelled', container: name, user: 'alice' } });
+      expect(fs.existsSync(sb.stateFile) ? sb.state().allocations : []).toEqual([]);
+      expect(sb.events()).toEqual([]);
+    }
+    const go = await withInput('go\n');
+    expect(go).toMatchObject({ code: 0, out: { status: 'allocated', container: name, user: 'alice' } });
+    expect(sb.state().allocations).toEqual([expect.objectContaining({ container: name, state: 'pending', id: go.out.reservation })]);
+    expect(sb.events('gpu.allocate')).toHaveLength(1);
+  });
+
   it('a held lock makes state changes fail closed with exit 3', async () => {
     const sb = sandbox({ config: 'defaults: { max_gpu_equivalents: 1 }\ngpu_allocation: { lock_timeout_s: 1 }\n' });
     fs.mkdirSync(path.dirname(sb.stateFile), { recursive: true });

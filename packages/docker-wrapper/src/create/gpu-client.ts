@@ -88,19 +88,69 @@ export function gpuCommand(env: NodeJS.ProcessEnv): { file: string; prefix: stri
   return { file: 'sudo', prefix: ['-n', base.file, ...base.prefix] };
 }
 
-async function callGpu(env: NodeJS.ProcessEnv, args: string[]): Promise<{ exitCode: number; json: unknown }> {
-  const { file, prefix } = gpuCommand(env);
-  const { execa } = await import('execa');
-  const r = await execa(file, [...prefix, ...args, '--json'], { env, extendEnv: false, reject: false, stdin: 'ignore', stderr: 'pipe' });
+type GpuRun = { exitCode?: number | undefined; failed: boolean; shortMessage?: string | undefined; stdout: unknown; stderr: unknown };
+
+/** ds01-gpu's JSON answer from a finished run; a run without one is a GpuToolError. */
+function answerOf(file: string, command: string, r: GpuRun): { exitCode: number; json: unknown } {
   if (r.failed && r.exitCode === undefined) throw new GpuToolError(`cannot run ds01-gpu (${file}): ${r.shortMessage}`);
   let json: unknown;
   try {
     json = JSON.parse(String(r.stdout));
   } catch {
     const err = String(r.stderr).trim().split('\n').pop() ?? '';
-    throw new GpuToolError(`ds01-gpu ${args[0]} exited ${r.exitCode} without JSON${err ? `: ${err}` : ''}`);
+    throw new GpuToolError(`ds01-gpu ${command} exited ${r.exitCode} without JSON${err ? `: ${err}` : ''}`);
   }
   return { exitCode: r.exitCode ?? 3, json };
+}
+
+async function callGpu(env: NodeJS.ProcessEnv, args: string[]): Promise<{ exitCode: number; json: unknown }> {
+  const { file, prefix } = gpuCommand(env);
+  const { execa } = await import('execa');
+  const r = await execa(file, [...prefix, ...args, '--json'], { env, extendEnv: false, reject: false, stdin: 'ignore', stderr: 'pipe' });
+  return answerOf(file, args[0] ?? '', r);
+}
+
+/** An allocation started before the command is fully checked (see startAllocation). */
+export interface EarlyAllocation {
+  /** Lets the allocator decide; its answer. */
+  go(): Promise<AllocateResult>;
+  /** The command was refused: the allocator stops without reserving or logging anything. */
+  cancel(): void;
+}
+
+/**
+ * Starts `ds01-gpu allocate --go-on-stdin` at once: the allocator starts up,
+ * reads nvidia-smi, Docker and the config while the wrapper is still checking
+ * the command, and decides only on go(). Its start-up is most of a GPU
+ * create's cost, and this way it runs beside the wrapper's own.
+ */
+export function startAllocation(env: NodeJS.ProcessEnv, user: string, container: string, count: number): EarlyAllocation {
+  const { file, prefix } = gpuCommand(env);
+  const args = ['allocate', '--user', user, '--container', container, '--count', String(count), '--go-on-stdin', '--json'];
+  // Wrapped in an object: the subprocess is itself a promise (of its result), and awaiting it here would wait for the end.
+  const started = import('execa').then(({ execa }) => ({
+    proc: execa(file, [...prefix, ...args], { env, extendEnv: false, reject: false, stdin: 'pipe', stderr: 'pipe' }),
+  }));
+  // An allocator that could not start or already ended closes the pipe; its answer (or its absence) says why.
+  started.then(
+    ({ proc }) => proc.stdin?.on('error', () => {}),
+    () => {},
+  );
+  started.catch(() => {});
+  return {
+    async go() {
+      const { proc } = await started;
+      proc.stdin?.end('go\n');
+      const { json } = answerOf(file, 'allocate', await proc);
+      return validate<AllocateResult>('allocate', json);
+    },
+    cancel() {
+      started.then(
+        ({ proc }) => proc.stdin?.end(),
+        () => {},
+      );
+    },
+  };
 }
 
 export async function allocateGpus(env: NodeJS.ProcessEnv, user: string, container: string, count: number): Promise<AllocateResult> {

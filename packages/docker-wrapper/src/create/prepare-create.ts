@@ -51,7 +51,18 @@ const keyOf = (kv: string) => {
 };
 
 /** Inspects and rewrites a run/create command line; throws a Denial for anything a rule refuses. */
-export async function prepareCreate(ctx: WrapperContext, parsed: ParsedCommand, docker: DockerClient, cwd: string): Promise<CreatePlan> {
+export interface PrepareHooks {
+  /** The GPU request and the container name, as soon as they are known. */
+  onGpuIntent?(name: string, count: number): void;
+}
+
+export async function prepareCreate(
+  ctx: WrapperContext,
+  parsed: ParsedCommand,
+  docker: DockerClient,
+  cwd: string,
+  hooks: PrepareHooks = {},
+): Promise<CreatePlan> {
   const { identity, policy } = ctx;
   const config = await ctx.fullConfig();
   const { resolveUserLimits } = await import('@ds01/events-core/config');
@@ -81,6 +92,21 @@ export async function prepareCreate(ctx: WrapperContext, parsed: ParsedCommand, 
   labels.push(...optionValues(options, '-l', '--label'));
   envs.push(...optionValues(options, '-e', '--env'));
   const labelKeys = labels.map(keyOf);
+
+  // GPUs: every --gpus before the image. Admins may name devices or declare a native type themselves.
+  const gpuValues = optionValues(options, '--gpus');
+  const adminType = identity.isAdmin ? labels.map((l) => /^ds01\.(container_type|interface)=(.*)$/.exec(l)?.[2]).find(Boolean) : undefined;
+  const containerType = adminType ?? detectType(labelKeys);
+  const perContainer = typeof values.max_gpu_slots_per_container === 'number' ? values.max_gpu_slots_per_container : null;
+  let count = gpuValues.length > 0 ? gpuCount(gpuValues, perContainer) : 0;
+  if (identity.isAdmin && (adminType === 'orchestration' || adminType === 'atomic' || gpuValues.some((g) => /device=/.test(g)))) count = 0;
+
+  let name = optionValues(options, '--name').pop();
+  let nameGenerated = false;
+  if (count > 0 && !name) {
+    name = gpuContainerName(owner);
+    nameGenerated = true;
+  }
 
   if (enforce) {
     const own = labelKeys.find((k) => k.startsWith(LABEL_PREFIX));
@@ -122,6 +148,10 @@ export async function prepareCreate(ctx: WrapperContext, parsed: ParsedCommand, 
   }
   if (denies('bind-mount')) checkMounts(options, cwd, policy.deniedBindMounts);
 
+  // The flag checks passed; what is left asks Docker. The allocator can start
+  // now, beside those checks: it decides only when told to.
+  if (count > 0 && name) hooks.onGpuIntent?.(name, count);
+
   // Joining another container's namespaces, volumes or links.
   const joins: { flag: string; ref: string }[] = [];
   for (const o of options) {
@@ -150,21 +180,6 @@ export async function prepareCreate(ctx: WrapperContext, parsed: ParsedCommand, 
   if (enforce) {
     const requested = optionValues(options, '-m', '--memory').pop() ?? containerLimitsOf(values).memory;
     await checkAggregateMemory(docker, owned, resolved.aggregate, requested);
-  }
-
-  // GPUs: every --gpus before the image. Admins may name devices or declare a native type themselves.
-  const gpuValues = optionValues(options, '--gpus');
-  const adminType = identity.isAdmin ? labels.map((l) => /^ds01\.(container_type|interface)=(.*)$/.exec(l)?.[2]).find(Boolean) : undefined;
-  const containerType = adminType ?? detectType(labelKeys);
-  const perContainer = typeof values.max_gpu_slots_per_container === 'number' ? values.max_gpu_slots_per_container : null;
-  let count = gpuValues.length > 0 ? gpuCount(gpuValues, perContainer) : 0;
-  if (identity.isAdmin && (adminType === 'orchestration' || adminType === 'atomic' || gpuValues.some((g) => /device=/.test(g)))) count = 0;
-
-  let name = optionValues(options, '--name').pop();
-  let nameGenerated = false;
-  if (count > 0 && !name) {
-    name = gpuContainerName(owner);
-    nameGenerated = true;
   }
 
   const userOptions: string[] = [];

@@ -6,7 +6,16 @@ import { logEvent } from '../log.js';
 import { boolOption, type ParsedCommand } from '../parse-args.js';
 import { type RunResult, runReal } from '../real-docker.js';
 import { createEventDetails } from './create-event.js';
-import { allocateGpus, bindInBackground, type GpuRef, GpuToolError, refusalOf, releaseGpus } from './gpu-client.js';
+import {
+  allocateGpus,
+  bindInBackground,
+  type EarlyAllocation,
+  type GpuRef,
+  GpuToolError,
+  refusalOf,
+  releaseGpus,
+  startAllocation,
+} from './gpu-client.js';
 import { deviceGpuValue } from './gpu-request.js';
 import { type CreatePlan, prepareCreate } from './prepare-create.js';
 import { type CreatedContainer, watchCreate } from './watch-create.js';
@@ -20,8 +29,11 @@ async function waitSettings(ctx: WrapperContext): Promise<{ maxS: number; interv
   return { maxS, intervalS };
 }
 
-/** Asks ds01-gpu for the GPUs; waits while none is free, fails at once on quota refusals. */
-async function allocate(ctx: WrapperContext, plan: CreatePlan): Promise<{ reservation: string; gpus: GpuRef[] }> {
+/**
+ * Asks ds01-gpu for the GPUs (first through the allocator started early, if
+ * any); waits while none is free, fails at once on quota refusals.
+ */
+async function allocate(ctx: WrapperContext, plan: CreatePlan, early?: EarlyAllocation): Promise<{ reservation: string; gpus: GpuRef[] }> {
   const { maxS, intervalS } = await waitSettings(ctx);
   // The wait counts from the first "none free" answer, so a slow allocator call does not eat it.
   let deadline: number | undefined;
@@ -29,7 +41,7 @@ async function allocate(ctx: WrapperContext, plan: CreatePlan): Promise<{ reserv
   for (let attempt = 1; ; attempt++) {
     let r: Awaited<ReturnType<typeof allocateGpus>>;
     try {
-      r = await allocateGpus(ctx.env, plan.owner, plan.name!, plan.gpuCount);
+      r = attempt === 1 && early ? await early.go() : await allocateGpus(ctx.env, plan.owner, plan.name!, plan.gpuCount);
     } catch (err) {
       if (err instanceof GpuToolError) throw new Denial('gpu-allocator', err.message, 'Try again; if it persists, tell an administrator.');
       throw err;
@@ -66,12 +78,25 @@ export async function runCreate(
   real: string,
   childEnv: NodeJS.ProcessEnv,
 ): Promise<RunResult> {
-  const plan = await prepareCreate(ctx, parsed, docker, process.cwd());
+  let early: EarlyAllocation | undefined;
+  let plan: CreatePlan;
+  let nameTaken = false;
+  try {
+    plan = await prepareCreate(ctx, parsed, docker, process.cwd(), {
+      onGpuIntent: (name, count) => {
+        early = startAllocation(ctx.env, ctx.identity.owner, name, count);
+      },
+    });
+    // A name already taken makes docker fail; allocating for it would hand back (and then release) that container's GPUs.
+    nameTaken = plan.gpuCount > 0 && plan.name ? (await resolveContainer(docker, plan.name))?.facts.name === plan.name : false;
+  } catch (err) {
+    early?.cancel();
+    throw err;
+  }
   let reservation: string | undefined;
   let gpus: GpuRef[] = [];
-  // A name already taken makes docker fail; allocating for it would hand back (and then release) that container's GPUs.
-  const nameTaken = plan.gpuCount > 0 && plan.name ? (await resolveContainer(docker, plan.name))?.facts.name === plan.name : false;
-  if (plan.gpuCount > 0 && !nameTaken) ({ reservation, gpus } = await allocate(ctx, plan));
+  if (nameTaken) early?.cancel();
+  else if (plan.gpuCount > 0) ({ reservation, gpus } = await allocate(ctx, plan, early));
 
   const gpuTokens: string[] = [];
   if (gpus.length > 0) {

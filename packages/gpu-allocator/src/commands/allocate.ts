@@ -17,6 +17,35 @@ export interface AllocateOptions {
   prefer?: Prefer | undefined;
   /** `check`: answer what allocate would, change nothing. */
   checkOnly?: boolean;
+  /**
+   * Prepare, then wait for `go` on stdin before deciding. The wrapper starts
+   * the allocator this way while it is still checking the command, so the
+   * allocator's start-up runs beside those checks; a refused command closes
+   * stdin and nothing is reserved or logged.
+   */
+  goOnStdin?: boolean | undefined;
+}
+
+/** True on a first line `go`; false on end of input or anything else. */
+async function readGo(): Promise<boolean> {
+  let text = '';
+  for await (const chunk of process.stdin) {
+    text += String(chunk);
+    const nl = text.indexOf('\n');
+    if (nl >= 0) {
+      process.stdin.destroy();
+      return text.slice(0, nl).trim() === 'go';
+    }
+  }
+  return text.trim() === 'go';
+}
+
+function cancelled(o: AllocateOptions): CommandResult {
+  return {
+    code: 0,
+    json: { status: 'cancelled', container: o.container ?? null, user: o.user },
+    lines: [kv('STATUS', 'CANCELLED')],
+  };
 }
 
 const QUOTA = new Set(['USER_AT_LIMIT', 'EXCEEDS_CONTAINER_LIMIT', 'AGGREGATE_GPU_QUOTA_EXCEEDED', 'FULL_GPU_NOT_ALLOWED']);
@@ -107,6 +136,7 @@ export async function allocate(ctx: CommandContext, o: AllocateOptions): Promise
     return rejected(o, { reason: 'PERMISSION_DENIED', retryable: false, message, usage: 0, limit });
   }
   const prep = await prepare();
+  if (o.goOnStdin && !(await readGo())) return cancelled(o);
   const ttl = allocationSettings(ctx.config).reservationTtlS;
   const { result } = await transact(
     ctx,
