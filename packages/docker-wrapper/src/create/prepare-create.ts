@@ -17,7 +17,7 @@ import {
 import { refuseHostNetwork } from '../rules/host-network.js';
 import { checkMaxContainers } from '../rules/max-containers.js';
 import { deniedHostPath, parseMountFlag, volumeFlagSource } from './bind-mounts.js';
-import { gpuCount } from './gpu-request.js';
+import { gpuCount, gpuCountWithoutConfig } from './gpu-request.js';
 import { applyLimits, containerLimitsOf } from './limits.js';
 import { readKvFile } from './read-kv-file.js';
 
@@ -52,7 +52,11 @@ const keyOf = (kv: string) => {
 
 /** Inspects and rewrites a run/create command line; throws a Denial for anything a rule refuses. */
 export interface PrepareHooks {
-  /** The GPU request and the container name, as soon as they are known. */
+  /**
+   * The GPU request and the container name, as soon as they are known: for a
+   * user's plain `--gpus N` before the config is read, and again (the same,
+   * or else what counts) once every flag check has passed.
+   */
   onGpuIntent?(name: string, count: number): void;
 }
 
@@ -64,13 +68,19 @@ export async function prepareCreate(
   hooks: PrepareHooks = {},
 ): Promise<CreatePlan> {
   const { identity, policy } = ctx;
+  const owner = identity.owner;
+  const givenName = optionValues(parsed.options, '--name').pop();
+  // A generated name is fixed now, so the allocator started early and the container agree on it.
+  const generatedName = givenName ? undefined : gpuContainerName(owner);
+  // The usual request (a user's `--gpus N`) needs no config: the allocator starts before it is read.
+  const earlyCount = identity.isAdmin ? null : gpuCountWithoutConfig(optionValues(parsed.options, '--gpus'));
+  if (earlyCount) hooks.onGpuIntent?.(givenName ?? (generatedName as string), earlyCount);
   const config = await ctx.fullConfig();
   const { resolveUserLimits } = await import('@ds01/events-core/config');
   const enforce = !identity.isAdmin;
   const denies = (rule: string) => enforce && policy.deniedFlags.has(rule);
   const argv = parsed.argv;
   const options = parsed.options;
-  const owner = identity.owner;
   const resolved = resolveUserLimits(config, owner);
   const values = resolved.values;
 
@@ -101,12 +111,8 @@ export async function prepareCreate(
   let count = gpuValues.length > 0 ? gpuCount(gpuValues, perContainer) : 0;
   if (identity.isAdmin && (adminType === 'orchestration' || adminType === 'atomic' || gpuValues.some((g) => /device=/.test(g)))) count = 0;
 
-  let name = optionValues(options, '--name').pop();
-  let nameGenerated = false;
-  if (count > 0 && !name) {
-    name = gpuContainerName(owner);
-    nameGenerated = true;
-  }
+  const nameGenerated = count > 0 && !givenName;
+  const name = nameGenerated ? generatedName : givenName;
 
   if (enforce) {
     const own = labelKeys.find((k) => k.startsWith(LABEL_PREFIX));
@@ -149,7 +155,7 @@ export async function prepareCreate(
   if (denies('bind-mount')) checkMounts(options, cwd, policy.deniedBindMounts);
 
   // The flag checks passed; what is left asks Docker. The allocator can start
-  // now, beside those checks: it decides only when told to.
+  // now (if it has not), beside those checks: it decides only when told to.
   if (count > 0 && name) hooks.onGpuIntent?.(name, count);
 
   // Joining another container's namespaces, volumes or links.

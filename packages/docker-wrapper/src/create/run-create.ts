@@ -79,12 +79,16 @@ export async function runCreate(
   childEnv: NodeJS.ProcessEnv,
 ): Promise<RunResult> {
   let early: EarlyAllocation | undefined;
+  let earlyFor = '';
   let plan: CreatePlan;
   let nameTaken = false;
   try {
     plan = await prepareCreate(ctx, parsed, docker, process.cwd(), {
       onGpuIntent: (name, count) => {
+        if (early && earlyFor === `${name}/${count}`) return;
+        early?.cancel();
         early = startAllocation(ctx.env, ctx.identity.owner, name, count);
+        earlyFor = `${name}/${count}`;
       },
     });
     // A name already taken makes docker fail; allocating for it would hand back (and then release) that container's GPUs.
