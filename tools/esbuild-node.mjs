@@ -37,6 +37,42 @@ const lazyStringWidth = {
   },
 };
 
+// yargs' Node shim imports node:assert for two internal checks, and loading
+// node:assert builds its AssertionError and colour support and opens stderr:
+// ~5 ms of every start. The shim gets the two checks it uses instead.
+const yargsAssert = {
+  name: 'ds01-yargs-assert',
+  setup(build) {
+    build.onResolve({ filter: /^(node:)?assert$/ }, (args) =>
+      /[\\/]yargs[\\/]lib[\\/]platform-shims[\\/]/.test(args.importer) ? { path: 'assert', namespace: 'ds01-yargs-assert' } : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'ds01-yargs-assert' }, () => ({
+      contents: [
+        'const fail = (message, fallback) => { throw new Error(message ?? fallback); };',
+        'export function strictEqual(a, b, message) { if (!Object.is(a, b)) fail(message, `${a} !== ${b}`); }',
+        'export function notStrictEqual(a, b, message) { if (Object.is(a, b)) fail(message, `${a} === ${b}`); }',
+      ].join('\n'),
+    }));
+  },
+};
+
+// events-core finds the site-config validator it generates at build time by
+// package name at run time, out of a bundler's sight, so a bin would compile
+// that 180 kB file at every start. In a bundle its finder becomes a plain
+// require of the file: the validator is bundled and lands in the code cache.
+const bundledSiteConfigValidator = {
+  name: 'ds01-site-config-validator',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]events-core[\\/]dist[\\/]config[\\/]generated-validator\.js$/ }, (args) => {
+      const file = path.join(path.dirname(args.path), 'site-config-validator.cjs');
+      return {
+        resolveDir: path.dirname(args.path),
+        contents: `export function loadGeneratedValidator() { return require(${JSON.stringify(file)}); }\n`,
+      };
+    });
+  },
+};
+
 const shared = {
   bundle: true,
   // Less to parse at each start; names are kept, so stack traces still read.
@@ -47,7 +83,7 @@ const shared = {
   // Native add-ons cannot be bundled; nothing on these paths loads one, and a
   // missing optional one is what the package expects anyway.
   external: ['*.node', 'cpu-features'],
-  plugins: [lazyStringWidth],
+  plugins: [lazyStringWidth, yargsAssert, bundledSiteConfigValidator],
   logLevel: 'warning',
   allowOverwrite: true,
 };

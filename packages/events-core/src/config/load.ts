@@ -5,6 +5,7 @@ import type { Ajv2020, ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import { isMap, isScalar, LineCounter, type Node, parseDocument } from 'yaml';
 import { configFilePath } from '../paths.js';
 import { durationInUnit } from './durations.js';
+import { loadGeneratedValidator } from './generated-validator.js';
 import { limitBlockProperties, siteConfigSchema, unitOfKey } from './schema.js';
 
 /** The validated file, keys as written (aliases and durations normalised). Shape: see schema.ts. */
@@ -70,13 +71,11 @@ let compiled: Validator | undefined;
  */
 function validator(): Validator {
   if (compiled) return compiled;
-  const require = createRequire(import.meta.url);
-  try {
-    // By package name, not by relative path, so that a bundled bin finds it too.
-    const generated = require('@ds01/events-core/generated/site-config-validator') as { default?: Validator } & Validator;
+  const generated = loadGeneratedValidator() as ({ default?: Validator } & Validator) | null;
+  if (generated) {
     compiled = generated.default ?? generated;
-  } catch {
-    const { Ajv2020: AjvClass } = require('ajv/dist/2020.js') as { Ajv2020: new (o: object) => Ajv2020 };
+  } else {
+    const { Ajv2020: AjvClass } = createRequire(import.meta.url)('ajv/dist/2020.js') as { Ajv2020: new (o: object) => Ajv2020 };
     compiled = new AjvClass({ allErrors: true, strict: false }).compile(siteConfigSchema) as ValidateFunction;
   }
   return compiled;
