@@ -49,8 +49,8 @@ const yargsAssert = {
     build.onLoad({ filter: /.*/, namespace: 'ds01-yargs-assert' }, () => ({
       contents: [
         'const fail = (message, fallback) => { throw new Error(message ?? fallback); };',
-        'export function strictEqual(a, b, message) { if (!Object.is(a, b)) fail(message, `${a} !== ${b}`); }',
-        'export function notStrictEqual(a, b, message) { if (Object.is(a, b)) fail(message, `${a} === ${b}`); }',
+        'export function strictEqual(a, b, message) { if (!Object.is(a, b)) fail(message, String(a) + " !== " + String(b)); }',
+        'export function notStrictEqual(a, b, message) { if (Object.is(a, b)) fail(message, String(a) + " === " + String(b)); }',
       ].join('\n'),
     }));
   },
