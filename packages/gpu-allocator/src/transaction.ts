@@ -18,8 +18,8 @@ export interface Prepared {
 }
 
 /**
- * Everything slow happens here, before the lock: nvidia-smi (two calls side
- * by side), one container listing, and the few inspects the state cannot
+ * Everything slow happens here, before the lock: nvidia-smi (one call, two
+ * on a MIG host), one container listing, and the few inspects the state cannot
  * answer (see README, "Docker calls"). The lock is then held only for
  * reading, deciding and writing the state.
  */
