@@ -203,17 +203,13 @@ async function locate(live: string, cursor: Cursor): Promise<ResumePoint | undef
   return undefined;
 }
 
-/** The newest `n` matches, newest first, in bounded memory. */
+/**
+ * The newest `n` matches, newest first, in bounded memory: read backward from
+ * the end, stopping at the n-th match or, with --since, at the first line
+ * older than the window (less the clock skew that the forward binary search
+ * allows too), so `--since 1h` reads its last events, not the whole hour.
+ */
 async function newestN(opts: QueryOptions, stats: ReadStats, n: number): Promise<Hit[]> {
-  if (opts.filter.since !== undefined) {
-    // A time window: binary-search its start and keep the last n going forward.
-    const ring: Hit[] = [];
-    for await (const batch of mergeHits(opts.files.map((f) => forwardHits(f, opts.filter, stats)))) {
-      for (const hit of batch) ring.push(hit);
-      if (ring.length > n * 2) ring.splice(0, ring.length - n);
-    }
-    return ring.slice(-n).reverse();
-  }
   const out: Hit[] = [];
   const streams = opts.files.map((f) => backwardHits(f, opts.filter, stats));
   outer: for await (const batch of mergeHits(streams, true)) {
