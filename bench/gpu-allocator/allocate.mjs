@@ -97,6 +97,14 @@ async function timeBaseline() {
   return Number(process.hrtime.bigint() - t0) / 1e6;
 }
 
+async function timeListing() {
+  // The one call of ds01-gpu's that grows with the host: the engine's own listing time.
+  const t0 = process.hrtime.bigint();
+  const filters = encodeURIComponent(JSON.stringify({ label: [scope] }));
+  await api('GET', `/containers/json?all=1&filters=${filters}`);
+  return Number(process.hrtime.bigint() - t0) / 1e6;
+}
+
 async function timeNode() {
   const t0 = process.hrtime.bigint();
   await run(process.execPath, ['-e', '0']);
@@ -112,12 +120,20 @@ try {
     const alloc = [];
     const base = [];
     const node = [];
+    const listing = [];
     for (let i = 0; i < runs; i++) {
       alloc.push(await timeAllocate(k++));
       base.push(await timeBaseline());
       node.push(await timeNode());
+      listing.push(await timeListing());
     }
-    const row = { containers: n, allocate_ms: median(alloc), baseline_list_and_inspect_ms: median(base), node_startup_ms: median(node) };
+    const row = {
+      containers: n,
+      allocate_ms: median(alloc),
+      baseline_list_and_inspect_ms: median(base),
+      node_startup_ms: median(node),
+      listing_only_ms: median(listing),
+    };
     row.ratio_baseline_over_allocate = Number((row.baseline_list_and_inspect_ms / row.allocate_ms).toFixed(2));
     rows.push(row);
     console.log(JSON.stringify(row));

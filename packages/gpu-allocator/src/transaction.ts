@@ -18,12 +18,17 @@ export interface Prepared {
 }
 
 /**
- * Everything slow happens here, before the lock: nvidia-smi (one call, two
- * on a MIG host), one container listing, and the few inspects the state cannot
- * answer (see README, "Docker calls"). The lock is then held only for
+ * Everything slow happens here, before the lock and side by side: one
+ * container listing, nvidia-smi (one call, two on a MIG host), and the few
+ * inspects the state cannot answer (see README, "Docker calls"). The lock is then held only for
  * reading, deciding and writing the state.
  */
 export async function prepare(options: { inventory: boolean } = { inventory: true }): Promise<Prepared> {
+  // The listing is asked for first: the daemon works on it while nvidia-smi starts and the state is read;
+  // which containers need an inspect is known once the state is.
+  let chooseInspects: (want: (c: ContainerView) => boolean) => void = () => {};
+  const snapshotP = takeSnapshot(new Promise((resolve) => (chooseInspects = resolve)));
+  snapshotP.catch(() => {}); // awaited below; this only keeps an early failure from being reported as unhandled
   const inventoryP: Promise<{ inv: Inventory | null; err: string | null }> = options.inventory
     ? readInventory().then(
         (inv) => ({ inv, err: null }),
@@ -47,7 +52,8 @@ export async function prepare(options: { inventory: boolean } = { inventory: tru
     // Unmanaged GPU use: only running containers can use a GPU; each is inspected once, then cached.
     return c.state === 'running' || c.state === 'paused' || c.state === 'restarting';
   };
-  const [snapshot, inv] = await Promise.all([takeSnapshot(want), inventoryP]);
+  chooseInspects(want);
+  const [snapshot, inv] = await Promise.all([snapshotP, inventoryP]);
   return { inventory: inv.inv, inventoryError: inv.err, snapshot };
 }
 

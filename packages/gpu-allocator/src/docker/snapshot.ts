@@ -79,12 +79,18 @@ export async function inspectContainer(id: string): Promise<InspectInfo | null> 
  * Lists every container once, then inspects only the ones `wantInspect`
  * picks (a few at a time), never one inspect per container.
  */
-export async function takeSnapshot(wantInspect: (c: ContainerView) => boolean): Promise<DockerSnapshot> {
+export async function takeSnapshot(
+  wantInspect: ((c: ContainerView) => boolean) | Promise<(c: ContainerView) => boolean>,
+): Promise<DockerSnapshot> {
   const takenAt = Date.now();
   // DS01_GPU_SCOPE_LABEL (key or key=value) limits the allocator to the containers carrying it: a test
   // suite sharing one Docker engine, or two ds01 instances on one host. Unset on a normal host.
   const scope = process.env.DS01_GPU_SCOPE_LABEL;
-  const list = await docker().listContainers(scope ? { all: true, filters: { label: [scope] } } : { all: true });
+  // The listing is asked for at once; the choice of inspects may still be on its way (the state read).
+  const [list, want] = await Promise.all([
+    docker().listContainers(scope ? { all: true, filters: { label: [scope] } } : { all: true }),
+    wantInspect,
+  ]);
   const containers = new Map<string, ContainerView>();
   const byName = new Map<string, ContainerView>();
   for (const item of list) {
@@ -92,7 +98,7 @@ export async function takeSnapshot(wantInspect: (c: ContainerView) => boolean): 
     containers.set(view.id, view);
     if (view.name) byName.set(view.name, view);
   }
-  const todo = [...containers.values()].filter(wantInspect);
+  const todo = [...containers.values()].filter(want);
   const inspected = new Map<string, InspectInfo>();
   let next = 0;
   const worker = async () => {

@@ -1,4 +1,3 @@
-import { execa } from 'execa';
 import { migProfileWeight, slicesPerGpu } from './mig-weight.js';
 import { parseGpuList } from './parse-list.js';
 import { parseGpuQuery, QUERY_FIELDS } from './parse-query.js';
@@ -24,6 +23,8 @@ const NO_DEVICES = /No devices were found/i;
 
 async function run(args: string[], env: NodeJS.ProcessEnv): Promise<string | null> {
   const bin = nvidiaSmiPath(env);
+  // Loaded here, not at start-up: execa's set-up (~25 ms) then runs while Docker answers the listing asked for first.
+  const { execa } = await import('execa');
   const result = await execa(bin, args, { timeout: timeoutMs(env), reject: false, env, extendEnv: false, stripFinalNewline: false });
   if (result.exitCode === 0 && !result.timedOut) return String(result.stdout);
   const said = `${result.stdout ?? ''}\n${result.stderr ?? ''}`.trim().split('\n')[0] ?? '';
