@@ -1,74 +1,16 @@
 import { LABELS } from '@ds01/events-core/labels';
 import type { WrapperContext } from '../context.js';
-import { Denial, EVENT_SOURCE } from '../deny.js';
+import { EVENT_SOURCE } from '../deny.js';
 import { type DockerClient, resolveContainer } from '../docker-api.js';
 import { logEvent } from '../log.js';
 import { boolOption, type ParsedCommand } from '../parse-args.js';
 import { type RunResult, runReal } from '../real-docker.js';
+import { allocateWaiting } from './allocate-waiting.js';
 import { createEventDetails } from './create-event.js';
-import {
-  allocateGpus,
-  bindInBackground,
-  type EarlyAllocation,
-  type GpuRef,
-  GpuToolError,
-  refusalOf,
-  releaseGpus,
-  startAllocation,
-} from './gpu-client.js';
+import { bindInBackground, type EarlyAllocation, type GpuRef, releaseGpus, startAllocation } from './gpu-client.js';
 import { deviceGpuValue } from './gpu-request.js';
 import { type CreatePlan, prepareCreate } from './prepare-create.js';
 import { type CreatedContainer, watchCreate } from './watch-create.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitSettings(ctx: WrapperContext): Promise<{ maxS: number; intervalS: number }> {
-  const g = ((await ctx.fullConfig()).raw.gpu_allocation ?? {}) as Record<string, unknown>;
-  const maxS = typeof g.wait_max_s === 'number' ? g.wait_max_s : 180;
-  const intervalS = typeof g.wait_interval_s === 'number' && g.wait_interval_s > 0 ? g.wait_interval_s : 10;
-  return { maxS, intervalS };
-}
-
-/**
- * Asks ds01-gpu for the GPUs (first through the allocator started early, if
- * any); waits while none is free, fails at once on quota refusals.
- */
-async function allocate(ctx: WrapperContext, plan: CreatePlan, early?: EarlyAllocation): Promise<{ reservation: string; gpus: GpuRef[] }> {
-  const { maxS, intervalS } = await waitSettings(ctx);
-  // The wait counts from the first "none free" answer, so a slow allocator call does not eat it.
-  let deadline: number | undefined;
-  let started = 0;
-  for (let attempt = 1; ; attempt++) {
-    let r: Awaited<ReturnType<typeof allocateGpus>>;
-    try {
-      r = attempt === 1 && early ? await early.go() : await allocateGpus(ctx.env, plan.owner, plan.name!, plan.gpuCount);
-    } catch (err) {
-      if (err instanceof GpuToolError) throw new Denial('gpu-allocator', err.message, 'Try again; if it persists, tell an administrator.');
-      throw err;
-    }
-    if (r.status === 'allocated') {
-      if (attempt > 1) process.stderr.write('ds01: GPU allocated.\n');
-      return { reservation: r.reservation, gpus: r.gpus };
-    }
-    const refusal = refusalOf(r);
-    if (refusal) throw refusal;
-    const message = (r.status === 'rejected' && r.message) || 'NO_GPU_AVAILABLE';
-    if (deadline === undefined) {
-      started = Date.now();
-      deadline = started + maxS * 1000;
-    }
-    const waited = (Date.now() - started) / 1000;
-    if (Date.now() >= deadline) {
-      throw new Denial(
-        'gpu:NO_GPU_AVAILABLE',
-        maxS > 0 ? `no GPU became free within ${Math.round(maxS)}s (${message})` : message,
-        'Try again later; `ds01-gpu status` shows who holds the GPUs.',
-      );
-    }
-    process.stderr.write(`ds01: no GPU free yet; waiting (${Math.round(waited)}s of ${Math.round(maxS)}s, attempt ${attempt})...\n`);
-    await sleep(Math.min(intervalS * 1000, Math.max(0, deadline - Date.now())));
-  }
-}
 
 /** run/create: the plan, the GPUs, the real client, then binding (or releasing) and the event. */
 export async function runCreate(
@@ -100,7 +42,14 @@ export async function runCreate(
   let reservation: string | undefined;
   let gpus: GpuRef[] = [];
   if (nameTaken) early?.cancel();
-  else if (plan.gpuCount > 0) ({ reservation, gpus } = await allocate(ctx, plan, early));
+  else if (plan.gpuCount > 0) {
+    const first = early;
+    ({ reservation, gpus } = await allocateWaiting(
+      ctx,
+      { owner: plan.owner, name: plan.name!, count: plan.gpuCount },
+      { ...(first ? { first: () => first.go() } : {}), progress: (line) => process.stderr.write(line) },
+    ));
+  }
 
   const gpuTokens: string[] = [];
   if (gpus.length > 0) {

@@ -1,45 +1,17 @@
 import { LABELS } from '@ds01/events-core/labels';
-import { allocateGpus, bindReservation, type GpuRef, GpuToolError, refusalOf, releaseGpus } from '../create/gpu-client.js';
-import { Denial } from '../deny.js';
+import { type Allocation, allocateWaiting } from '../create/allocate-waiting.js';
+import { bindReservation, releaseGpus } from '../create/gpu-client.js';
 import type { ApiCreatePlan } from './check-create.js';
 import type { UserSession } from './user-session.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-export interface Allocation {
-  reservation: string;
-  gpus: GpuRef[];
-}
 
 /**
  * `ds01-gpu allocate` for a create that asks for GPUs (idempotent by
  * container name: a create that came through the wrapper gets the wrapper's
- * reservation back). NO_GPU_AVAILABLE is retried for the site's
- * `gpu_allocation.wait_max_s`, like the wrapper, while the request waits;
- * other refusals fail at once.
+ * reservation back), waiting for a free GPU as the wrapper does while the
+ * request waits.
  */
-export async function allocateForCreate(session: UserSession, plan: ApiCreatePlan): Promise<Allocation> {
-  const g = ((await session.ctx.fullConfig()).raw.gpu_allocation ?? {}) as Record<string, unknown>;
-  const maxS = typeof g.wait_max_s === 'number' ? g.wait_max_s : 180;
-  const intervalS = typeof g.wait_interval_s === 'number' && g.wait_interval_s > 0 ? g.wait_interval_s : 10;
-  let deadline: number | undefined;
-  for (;;) {
-    let r: Awaited<ReturnType<typeof allocateGpus>>;
-    try {
-      r = await allocateGpus(session.ctx.env, plan.owner, plan.name!, plan.gpuCount);
-    } catch (err) {
-      if (err instanceof GpuToolError) throw new Denial('gpu-allocator', err.message, 'Try again; if it persists, tell an administrator.');
-      throw err;
-    }
-    if (r.status === 'allocated') return { reservation: r.reservation, gpus: r.gpus };
-    const refusal = refusalOf(r);
-    if (refusal) throw refusal;
-    const message = (r.status === 'rejected' && r.message) || 'NO_GPU_AVAILABLE';
-    deadline ??= Date.now() + maxS * 1000;
-    if (Date.now() >= deadline)
-      throw new Denial('gpu:NO_GPU_AVAILABLE', message, 'Try again later; `ds01-gpu status` shows who holds the GPUs.');
-    await sleep(Math.min(intervalS * 1000, Math.max(0, deadline - Date.now())));
-  }
+export function allocateForCreate(session: UserSession, plan: ApiCreatePlan): Promise<Allocation> {
+  return allocateWaiting(session.ctx, { owner: plan.owner, name: plan.name!, count: plan.gpuCount });
 }
 
 /** The create body asks for exactly the allocated devices, and says so in ds01's labels. */
