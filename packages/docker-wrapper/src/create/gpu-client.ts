@@ -110,6 +110,11 @@ async function callGpu(env: NodeJS.ProcessEnv, args: string[]): Promise<{ exitCo
   return answerOf(file, args[0] ?? '', r);
 }
 
+/** The allocate request, the same whether the answer is asked for at once or on go. */
+function allocateArgs(user: string, container: string, count: number): string[] {
+  return ['allocate', '--user', user, '--container', container, '--count', String(count)];
+}
+
 /** An allocation started before the command is fully checked (see startAllocation). */
 export interface EarlyAllocation {
   /** Lets the allocator decide; its answer. */
@@ -126,17 +131,15 @@ export interface EarlyAllocation {
  */
 export function startAllocation(env: NodeJS.ProcessEnv, user: string, container: string, count: number): EarlyAllocation {
   const { file, prefix } = gpuCommand(env);
-  const args = ['allocate', '--user', user, '--container', container, '--count', String(count), '--go-on-stdin', '--json'];
+  const args = [...allocateArgs(user, container, count), '--go-on-stdin', '--json'];
   // Wrapped in an object: the subprocess is itself a promise (of its result), and awaiting it here would wait for the end.
-  const started = import('execa').then(({ execa }) => ({
-    proc: execa(file, [...prefix, ...args], { env, extendEnv: false, reject: false, stdin: 'pipe', stderr: 'pipe' }),
-  }));
-  // An allocator that could not start or already ended closes the pipe; its answer (or its absence) says why.
-  started.then(
-    ({ proc }) => proc.stdin?.on('error', () => {}),
-    () => {},
-  );
-  started.catch(() => {});
+  const started = import('execa').then(({ execa }) => {
+    const proc = execa(file, [...prefix, ...args], { env, extendEnv: false, reject: false, stdin: 'pipe', stderr: 'pipe' });
+    // An allocator that could not start or already ended closes the pipe; its answer (or its absence) says why.
+    proc.stdin?.on('error', () => {});
+    return { proc };
+  });
+  started.catch(() => {}); // go() reports it; a cancelled allocation has no one to tell
   return {
     async go() {
       const { proc } = await started;
@@ -154,7 +157,7 @@ export function startAllocation(env: NodeJS.ProcessEnv, user: string, container:
 }
 
 export async function allocateGpus(env: NodeJS.ProcessEnv, user: string, container: string, count: number): Promise<AllocateResult> {
-  const { json } = await callGpu(env, ['allocate', '--user', user, '--container', container, '--count', String(count)]);
+  const { json } = await callGpu(env, allocateArgs(user, container, count));
   return validate<AllocateResult>('allocate', json);
 }
 

@@ -69,11 +69,13 @@ export async function prepareCreate(
 ): Promise<CreatePlan> {
   const { identity, policy } = ctx;
   const owner = identity.owner;
+  // GPUs: every --gpus before the image.
+  const gpuValues = optionValues(parsed.options, '--gpus');
   const givenName = optionValues(parsed.options, '--name').pop();
   // A generated name is fixed now, so the allocator started early and the container agree on it.
-  const generatedName = givenName ? undefined : gpuContainerName(owner);
+  const generatedName = givenName || gpuValues.length === 0 ? undefined : gpuContainerName(owner);
   // The usual request (a user's `--gpus N`) needs no config: the allocator starts before it is read.
-  const earlyCount = identity.isAdmin ? null : gpuCountWithoutConfig(optionValues(parsed.options, '--gpus'));
+  const earlyCount = identity.isAdmin ? null : gpuCountWithoutConfig(gpuValues);
   if (earlyCount) hooks.onGpuIntent?.(givenName ?? (generatedName as string), earlyCount);
   const config = await ctx.fullConfig();
   const { resolveUserLimits } = await import('@ds01/events-core/config');
@@ -103,8 +105,7 @@ export async function prepareCreate(
   envs.push(...optionValues(options, '-e', '--env'));
   const labelKeys = labels.map(keyOf);
 
-  // GPUs: every --gpus before the image. Admins may name devices or declare a native type themselves.
-  const gpuValues = optionValues(options, '--gpus');
+  // Admins may name GPU devices or declare a native type themselves.
   const adminType = identity.isAdmin ? labels.map((l) => /^ds01\.(container_type|interface)=(.*)$/.exec(l)?.[2]).find(Boolean) : undefined;
   const containerType = adminType ?? detectType(labelKeys);
   const perContainer = typeof values.max_gpu_slots_per_container === 'number' ? values.max_gpu_slots_per_container : null;
