@@ -20,3 +20,13 @@ export function configFilePath(env: NodeJS.ProcessEnv = process.env): string {
 export function statePath(name: string, env: NodeJS.ProcessEnv = process.env): string {
   return path.join(stateDir(env), name);
 }
+
+/**
+ * How the tools run ds01-gpu: `DS01_GPU_BIN`, else `ds01-gpu` on PATH. A
+ * JavaScript file (a checkout's dist/bin entry: `.js`, `.cjs`, `.mjs`) runs
+ * under this Node, so it needs no executable bit or shebang lookup.
+ */
+export function gpuBinCommand(env: NodeJS.ProcessEnv = process.env): { file: string; prefix: string[] } {
+  const bin = env.DS01_GPU_BIN?.trim() || 'ds01-gpu';
+  return /\.[cm]?js$/.test(bin) ? { file: process.execPath, prefix: [bin] } : { file: bin, prefix: [] };
+}

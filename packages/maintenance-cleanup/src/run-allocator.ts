@@ -1,14 +1,14 @@
+import { gpuBinCommand } from '@ds01/events-core/paths';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { execa } from 'execa';
 import { errorSchema } from './allocator-schemas.js';
 
 export type AllocatorResult<T> = { ok: true; data: T } | { ok: false; message: string };
 
-/** `DS01_GPU_BIN` if set, else `ds01-gpu` on PATH; a `.js`/`.cjs` path is run with this node. */
+/** events-core's gpuBinCommand, with the path to show in messages. */
 export function allocatorCommand(env: NodeJS.ProcessEnv = process.env): { file: string; prefix: string[]; shown: string } {
-  const bin = env.DS01_GPU_BIN?.trim() || 'ds01-gpu';
-  if (/\.[cm]?js$/.test(bin)) return { file: process.execPath, prefix: [bin], shown: bin };
-  return { file: bin, prefix: [], shown: bin };
+  const { file, prefix } = gpuBinCommand(env);
+  return { file, prefix, shown: prefix[0] ?? file };
 }
 
 const ajv = new Ajv({ allErrors: true, strict: false });

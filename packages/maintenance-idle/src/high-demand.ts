@@ -1,4 +1,5 @@
 import type { GpuUse } from '@ds01/events-core/labels';
+import { gpuBinCommand } from '@ds01/events-core/paths';
 import { Ajv } from 'ajv';
 import { execa } from 'execa';
 import { csvRows, runNvidiaSmi } from './sample/nvidia-smi.js';
@@ -38,17 +39,12 @@ interface StatusSummary {
 
 const validateStatus = new Ajv({ allErrors: true }).compile<StatusSummary>(statusSchema);
 
-function gpuBin(): { file: string; args: string[] } {
-  const bin = process.env.DS01_GPU_BIN || 'ds01-gpu';
-  return /\.[cm]?js$/.test(bin) ? { file: process.execPath, args: [bin] } : { file: bin, args: [] };
-}
-
 /**
  * Demand from the allocator: allocated GPU units (a whole GPU is 1, a MIG
  * slice its share) over all units it manages; slots when it reports no weights.
  */
 async function fromAllocator(): Promise<Demand | string> {
-  const { file, args } = gpuBin();
+  const { file, prefix: args } = gpuBinCommand();
   const result = await execa(file, [...args, 'status', '--json'], { timeout: 20_000, reject: false, env: { DS01_GPU_NO_SUDO: '1' } });
   if (result.failed && result.exitCode === undefined) return `${file}: ${result.shortMessage}`;
   if (result.exitCode !== 0) return `${file} status exited ${result.exitCode}`;

@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { gpuBinCommand } from '@ds01/events-core/paths';
 import type { Ajv as AjvType, ErrorObject } from 'ajv';
 import { Denial } from '../deny.js';
 import { type GpuAnswerKind, gpuAnswerSchemas } from './gpu-answer-schemas.js';
@@ -81,8 +82,7 @@ export class GpuToolError extends Error {
 
 /** How to run ds01-gpu: DS01_GPU_BIN or ds01-gpu on PATH; a .js/.cjs file through node; through `sudo -n` when not root. */
 export function gpuCommand(env: NodeJS.ProcessEnv): { file: string; prefix: string[] } {
-  const bin = env.DS01_GPU_BIN?.trim() || 'ds01-gpu';
-  const base = /\.[cm]?js$/.test(bin) ? { file: process.execPath, prefix: [bin] } : { file: bin, prefix: [] as string[] };
+  const base = gpuBinCommand(env);
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   if (isRoot || env.DS01_GPU_NO_SUDO === '1') return base;
   return { file: 'sudo', prefix: ['-n', base.file, ...base.prefix] };

@@ -4,7 +4,7 @@ export { type Described, describeEvent, type Inspect, type InspectInfo, type Pla
 export { type DockerEvent, dockerTimeParam, eventKey, isoFromNano, keyTime, nowNano, parseDockerEvent } from './docker-event.js';
 export { type DockerSource, dockerAddress, dockerodeSource } from './docker-source.js';
 export { AlreadyRunningError, acquireInstanceLock } from './instance-lock.js';
-export { GpuReconciler, gpuCommand, type ReconcileResult } from './reconcile-gpus.js';
+export { GpuReconciler, type ReconcileResult } from './reconcile-gpus.js';
 export { recoverLoggedKeys, WATCH_SOURCE } from './recover-logged-keys.js';
 export { signalFromExitCode } from './signal-name.js';
 export { LineSplitter } from './split-lines.js';

@@ -1,3 +1,4 @@
+import { gpuBinCommand } from '@ds01/events-core/paths';
 import { Ajv } from 'ajv';
 import { execa } from 'execa';
 
@@ -20,12 +21,6 @@ export interface ReconcileResult {
 }
 
 const validateResult = new Ajv().compile<ReconcileResult>(reconcileSchema);
-
-/** `DS01_GPU_BIN`, else `ds01-gpu` on PATH; a `.js`/`.cjs` path runs under this Node. */
-export function gpuCommand(env: NodeJS.ProcessEnv = process.env): { file: string; args: string[] } {
-  const bin = env.DS01_GPU_BIN || 'ds01-gpu';
-  return /\.[cm]?js$/.test(bin) ? { file: process.execPath, args: [bin] } : { file: bin, args: [] };
-}
 
 export interface ReconcilerOptions {
   timeoutMs?: number;
@@ -82,7 +77,7 @@ export class GpuReconciler {
   private async runOnce(): Promise<void> {
     const log = this.options.log ?? ((m: string) => process.stderr.write(`ds01-docker-watch: ${m}\n`));
     const env = this.options.env ?? process.env;
-    const { file, args } = gpuCommand(env);
+    const { file, prefix: args } = gpuBinCommand(env);
     try {
       const result = await execa(file, [...args, 'reconcile', '--json'], {
         env,
