@@ -24,11 +24,13 @@ const pkg = JSON.parse(fs.readFileSync('package.json', 'utf8'));
 // Names on the command line choose some bins (long-running daemons gain nothing).
 const only = process.argv.slice(2);
 const bins = Object.entries(pkg.bin ?? {}).filter(([name]) => only.length === 0 || only.includes(name));
-const wrong = bins.filter(([, file]) => !file.endsWith('.cjs'));
-if (bins.length === 0 || wrong.length) {
-  console.error(
-    `bundle-bins: ${pkg.name} declares ${bins.length ? `${wrong.map(([n, f]) => `${n} -> ${f}`).join(', ')}; bundled bins are declared as dist/bin/<name>.cjs` : `no bin${only.length ? ` named ${only.join(', ')}` : ''}`}`,
-  );
+if (bins.length === 0) {
+  console.error(`bundle-bins: ${pkg.name} declares no bin${only.length ? ` named ${only.join(', ')}` : ''}`);
+  process.exit(2);
+}
+const wrong = bins.filter(([, file]) => !file.endsWith('.cjs')).map(([name, file]) => `${name} -> ${file}`);
+if (wrong.length) {
+  console.error(`bundle-bins: ${pkg.name} declares ${wrong.join(', ')}; bundled bins are declared as dist/bin/<name>.cjs`);
   process.exit(2);
 }
 
