@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeDocker, dockerApi, dockerHost, removeContainersByLabel, testImage, uniqueName } from '../../../../test-support/docker.js';
 import { apiContainer, inspectContainer, TEST_LABEL } from '../helpers.js';
-import { apiAs, connectAs, dockerAs, PROXY_CONFIG, type ProxyBox, startProxy } from './helpers.js';
+import { apiAs, connectAs, dockerAs, type ProxyBox, proxyForAlice, startProxy } from './helpers.js';
 
 const LABEL_KEY = TEST_LABEL.split('=')[0]!;
 
@@ -361,19 +361,10 @@ describe('route table', () => {
 });
 
 describeDocker('the proxy and aggregate.memory_max', () => {
-  let box: ProxyBox;
-  beforeAll(async () => {
-    box = await startProxy(
-      ['alice'],
-      PROXY_CONFIG.replace('user_overrides:\n', 'user_overrides:\n  alice:\n    memory: 512m\n    aggregate:\n      memory_max: 1G\n'),
-    );
-  });
-  afterAll(async () => {
-    await removeContainersByLabel(TEST_LABEL);
-    await box?.stop();
-  });
+  const proxy = proxyForAlice('    memory: 512m\n    aggregate:\n      memory_max: 1G\n');
 
   it('keeps the memory limits of her running containers within her cap, at create and at start (§7 D24)', async () => {
+    const box = proxy();
     const run = (name: string, ...flags: string[]) =>
       dockerAs(box, 'alice', ['run', '-d', '--name', name, '-l', TEST_LABEL, '--network', 'none', ...flags, testImage, 'sleep', '300']);
     const [a, b, c, d] = ['pagg-a', 'pagg-b', 'pagg-c', 'pagg-d'].map((n) => uniqueName(n)) as [string, string, string, string];
@@ -397,19 +388,10 @@ describeDocker('the proxy and aggregate.memory_max', () => {
 });
 
 describeDocker('the proxy and simultaneous creates', () => {
-  let box: ProxyBox;
-  beforeAll(async () => {
-    box = await startProxy(
-      ['alice'],
-      PROXY_CONFIG.replace('user_overrides:\n', 'user_overrides:\n  alice:\n    max_containers_per_user: 2\n'),
-    );
-  });
-  afterAll(async () => {
-    await removeContainersByLabel(TEST_LABEL);
-    await box?.stop();
-  });
+  const proxy = proxyForAlice('    max_containers_per_user: 2\n');
 
   it('six creates sent at once cannot pass max_containers_per_user together: exactly two are created', async () => {
+    const box = proxy();
     await removeContainersByLabel('ds01.user=alice');
     const body = { Image: testImage, Cmd: ['true'], Labels: { [LABEL_KEY]: '1' }, HostConfig: { NetworkMode: 'none' } };
     const answers = await Promise.all(Array.from({ length: 6 }, () => apiAs(box, 'alice', 'POST', '/v1.41/containers/create', body)));

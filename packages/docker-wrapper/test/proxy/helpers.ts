@@ -2,9 +2,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
-import { dockerHost } from '../../../../test-support/docker.js';
+import { afterAll, beforeAll } from 'vitest';
+import { dockerHost, removeContainersByLabel } from '../../../../test-support/docker.js';
 import { fakeNvidiaSmi } from '../../../../test-support/fake-gpus.js';
-import { gpuBin, repoRoot } from '../helpers.js';
+import { gpuBin, repoRoot, TEST_LABEL } from '../helpers.js';
 
 export const proxyBin = path.join(repoRoot, 'packages/docker-wrapper/dist/bin/ds01-docker-proxy.js');
 
@@ -153,4 +154,21 @@ export async function connectAs(box: ProxyBox, user: string, socket: string): Pr
   const script = `require('net').connect(${JSON.stringify(socket)}).on('connect',function(){console.log('connected');this.destroy()}).on('error',e=>console.log(e.code))`;
   const r = await asUser(box, user, [process.execPath, '-e', script]);
   return String(r.stdout).trim();
+}
+
+/**
+ * A proxy for alice alone, with `overrides` (YAML lines, indented under
+ * `user_overrides: alice:`) in the site config: started before the calling
+ * block's tests, stopped (and its test containers removed) after them.
+ */
+export function proxyForAlice(overrides: string): () => ProxyBox {
+  let box: ProxyBox | undefined;
+  beforeAll(async () => {
+    box = await startProxy(['alice'], PROXY_CONFIG.replace('user_overrides:\n', `user_overrides:\n  alice:\n${overrides}`));
+  });
+  afterAll(async () => {
+    await removeContainersByLabel(TEST_LABEL);
+    await box?.stop();
+  });
+  return () => box as ProxyBox;
 }
