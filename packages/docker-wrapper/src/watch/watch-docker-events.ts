@@ -166,7 +166,10 @@ export class DockerEventWatcher {
 
   private async restore(state: WatchState, now: bigint): Promise<void> {
     this.sinceNano = BigInt(state.since_nano);
-    for (const key of state.recent) this.remember(key);
+    // Only the saved anchor and what the log shows was handled after it can be the anchor: with no anchor
+    // saved (dropped after a gap or a reconnect, no event since), the recent keys must not bring back the
+    // old one, or every restart on a quiet host would report the same gap again.
+    for (const key of state.recent) this.remember(key, false);
     if (state.anchor) this.remember(state.anchor);
     if (state.log) for (const key of recoverLoggedKeys(state.log, state.pid)) this.remember(key);
     let continuity: Awaited<ReturnType<typeof checkContinuity>>;
@@ -198,11 +201,11 @@ export class DockerEventWatcher {
     logEvent('monitor.gap', { source: WATCH_SOURCE, details: { from, to, reason } });
   }
 
-  private remember(key: string): void {
+  private remember(key: string, mayAnchor = true): void {
     const t = keyTime(key);
     if (t === null) return;
     this.recent.set(key, t);
-    if (t >= this.anchorNano) {
+    if (mayAnchor && t >= this.anchorNano) {
       this.anchor = key;
       this.anchorNano = t;
     }
