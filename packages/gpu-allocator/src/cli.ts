@@ -39,10 +39,12 @@ const positiveInt = (flag: string) => (v: unknown) => {
 /** Parses argv and runs one command; returns the exit code (0 ok, 1 refused, 2 usage, 3 internal error). */
 export async function main(argv: string[], factory: YargsFactory): Promise<ExitCode> {
   const wantsJson = argv.includes('--json');
-  let outcome: Promise<CommandResult> | undefined;
+  // The command runs only once the whole command line has been accepted: yargs calls a command's
+  // handler even after a validation failure (an unknown flag) when, as here, `fail` does not throw.
+  let command: (() => Promise<CommandResult>) | undefined;
   let usageError: string | undefined;
   const run = (fn: () => Promise<CommandResult>) => {
-    outcome = (async () => fn())();
+    command = fn;
   };
   const ctx = () => loadContext();
   const parser = factory(argv)
@@ -146,9 +148,9 @@ export async function main(argv: string[], factory: YargsFactory): Promise<ExitC
     process.stderr.write(`ds01-gpu: ${usageError}\nRun ds01-gpu --help for usage.\n`);
     return 2;
   }
-  if (!outcome) return 0; // --help
+  if (!command) return 0; // --help
   try {
-    return print(await outcome, wantsJson);
+    return print(await command(), wantsJson);
   } catch (err) {
     return internalError(err, wantsJson);
   }

@@ -60,6 +60,19 @@ user_overrides:
 });
 
 describeDocker('ds01-gpu authorization, failures and locking', () => {
+  it('a command line refused for an unknown flag changes nothing: no reservation, no event', async () => {
+    const sb = sandbox();
+    const name = uniqueName('bogus');
+    const r = await sb.json(['allocate', '--user', 'alice', '--container', name, '--bogus']);
+    expect(r).toMatchObject({ code: 2, out: { status: 'error', usage: true, message: 'Unknown argument: bogus' } });
+    const rel = await sb.json(['release', '--container', name, '--reasonn', 'manual']);
+    expect(rel.code).toBe(2);
+    const status = await sb.json(['status', '--container', name]);
+    expect(status.out.allocations).toEqual([]);
+    expect(sb.events('gpu.allocate')).toEqual([]);
+    expect(sb.events('gpu.reject')).toEqual([]);
+  });
+
   it('non-admins act only for themselves; admins and sudo callers as the contract says', async () => {
     const sb = sandbox();
     const name = uniqueName('auth');
