@@ -1,6 +1,6 @@
 import { logEvent } from '@ds01/events-core';
 import type { CommandContext } from './context.js';
-import { type ContainerView, type DockerSnapshot, isLive, takeSnapshot } from './docker/snapshot.js';
+import { type ContainerView, type DockerSnapshot, isLive, type SnapshotNeeds, takeSnapshot } from './docker/snapshot.js';
 import { eventsForChanges, type PendingEvent, SOURCE } from './events.js';
 import { InventoryError, readInventory } from './inventory/read-inventory.js';
 import type { Inventory } from './inventory/types.js';
@@ -18,26 +18,29 @@ export interface Prepared {
 }
 
 /**
- * Everything slow happens here, before the lock and side by side: one
- * container listing, nvidia-smi (one call, two on a MIG host), and the few
- * inspects the state cannot answer (see README, "Docker calls"). The lock is then held only for
- * reading, deciding and writing the state.
+ * Everything slow happens here, before the lock and side by side: a few
+ * filtered container listings, nvidia-smi (one call, two on a MIG host), and
+ * the few inspects the state cannot answer (see README, "Docker calls"). The
+ * lock is then held only for reading, deciding and writing the state.
+ * `focus` is a container the command is about (id, prefix or name), looked up
+ * even when no listing shows it.
  */
-export async function prepare(options: { inventory: boolean } = { inventory: true }): Promise<Prepared> {
-  // The listing is asked for first: the daemon works on it while nvidia-smi starts and the state is read;
-  // which containers need an inspect is known once the state is.
-  let chooseInspects: (want: (c: ContainerView) => boolean) => void = () => {};
-  const snapshotP = takeSnapshot(new Promise((resolve) => (chooseInspects = resolve)));
+export async function prepare(options: { inventory?: boolean; focus?: string } = {}): Promise<Prepared> {
+  // The listings are asked for first: the daemon works on them while nvidia-smi starts and the state is
+  // read; which containers need an inspect is known once the state is.
+  let resolveNeeds: (needs: SnapshotNeeds) => void = () => {};
+  const snapshotP = takeSnapshot(new Promise((resolve) => (resolveNeeds = resolve)));
   snapshotP.catch(() => {}); // awaited below; this only keeps an early failure from being reported as unhandled
-  const inventoryP: Promise<{ inv: Inventory | null; err: string | null }> = options.inventory
-    ? readInventory().then(
-        (inv) => ({ inv, err: null }),
-        (err: unknown) => {
-          if (err instanceof InventoryError) return { inv: null, err: err.message };
-          return { inv: null, err: err instanceof Error ? err.message : String(err) };
-        },
-      )
-    : Promise.resolve({ inv: null, err: 'not read' });
+  const inventoryP: Promise<{ inv: Inventory | null; err: string | null }> =
+    options.inventory !== false
+      ? readInventory().then(
+          (inv) => ({ inv, err: null }),
+          (err: unknown) => {
+            if (err instanceof InventoryError) return { inv: null, err: err.message };
+            return { inv: null, err: err instanceof Error ? err.message : String(err) };
+          },
+        )
+      : Promise.resolve({ inv: null, err: 'not read' });
   const pre = (await openState().read()).data;
   const byId = new Map(pre.allocations.filter((a) => a.container_id).map((a) => [a.container_id as string, a]));
   const pendingNames = new Set(pre.allocations.filter((a) => a.state === 'pending').map((a) => a.container));
@@ -52,7 +55,10 @@ export async function prepare(options: { inventory: boolean } = { inventory: tru
     // Unmanaged GPU use: only running containers can use a GPU; each is inspected once, then cached.
     return c.state === 'running' || c.state === 'paused' || c.state === 'restarting';
   };
-  chooseInspects(want);
+  // Every container an allocation names must be seen (or seen to be gone), labelled or not.
+  const refs = [...byId.keys(), ...pendingNames];
+  if (options.focus) refs.push(options.focus);
+  resolveNeeds({ want, refs });
   const [snapshot, inv] = await Promise.all([snapshotP, inventoryP]);
   return { inventory: inv.inv, inventoryError: inv.err, snapshot };
 }

@@ -142,6 +142,26 @@ describeDocker('allocation lifecycle against the real engine', () => {
     expect(bind).toMatchObject({ code: 1, out: { reason: 'UNKNOWN_RESERVATION' } });
   });
 
+  it('a container without ds01 labels keeps its allocation when stopped: held, not taken for removed', async () => {
+    // The allocator lists only running and ds01-labelled containers; one the state names that neither
+    // listing shows (an admin's raw-API container, bound by hand) is looked up by id.
+    const sb = sandbox();
+    const name = uniqueName('bare');
+    const a = await sb.json(['allocate', '--user', 'alice', '--container', name]);
+    const c = await createContainer({ sb, user: 'alice', name, gpus: [a.out.gpus[0].uuid], wrapperLabels: false, start: true });
+    const b = await sb.json(['bind', '--reservation', a.out.reservation, '--container-id', c.id.slice(0, 12)]);
+    expect(b.out).toMatchObject({ status: 'bound', container_id: c.id });
+    await stopContainer(c.id);
+    const st = await sb.json(['status', '--container', name]);
+    expect(st.out.allocations).toEqual([expect.objectContaining({ state: 'held', container_id: c.id })]);
+    expect(sb.events('gpu.release')).toEqual([]);
+    const started = await sb.json(['start', '--container-id', name]);
+    expect(started.out).toMatchObject({ status: 'ok', managed: true, reused_hold: true });
+    await removeContainer(c.id);
+    const rec = await sb.json(['reconcile']);
+    expect(rec.out.released).toEqual([expect.objectContaining({ container: name, reason: 'removed' })]);
+  });
+
   it('a pending reservation is bound when its container appears, even without bind', async () => {
     const sb = sandbox();
     const name = uniqueName('late-bind');

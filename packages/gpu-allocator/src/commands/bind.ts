@@ -12,7 +12,7 @@ function bound(id: string, cid: string, gpus: Parameters<typeof gpuJson>[0]): Co
 
 /** Ties a reservation to the container created for it: pending becomes active. */
 export async function bind(ctx: CommandContext, reservation: string, containerId: string): Promise<CommandResult> {
-  const prep = await prepare({ inventory: false });
+  const prep = await prepare({ inventory: false, focus: containerId });
   // Accept a short id, as `docker create` users see it.
   const full = [...prep.snapshot.containers.keys()].find(
     (id) => id === containerId || (containerId.length >= 12 && id.startsWith(containerId)),

@@ -19,7 +19,7 @@ function ok(managed: boolean, extra: Record<string, unknown> = {}): CommandResul
  * otherwise the start is refused (ALLOCATION_REVOKED).
  */
 export async function start(ctx: CommandContext, containerId: string): Promise<CommandResult> {
-  const prep = await prepare();
+  const prep = await prepare({ focus: containerId });
   const full = [...prep.snapshot.containers.keys()].find(
     (id) => id === containerId || (containerId.length >= 12 && id.startsWith(containerId)),
   );

@@ -1,5 +1,5 @@
-import { type ContainerSummary, Engine } from '@ds01/events-core/engine';
-import { factsFromInspect, factsFromSummary, LABELS, readGpuUse, readOwner, readType } from '@ds01/events-core/labels';
+import { type ContainerInspect, type ContainerSummary, Engine } from '@ds01/events-core/engine';
+import { type ContainerFacts, factsFromInspect, factsFromSummary, LABELS, readGpuUse, readOwner, readType } from '@ds01/events-core/labels';
 import { parseDockerTime } from '@ds01/events-core/time';
 
 /** GPUs a container asked Docker for (from an inspect), or null for none. */
@@ -28,7 +28,7 @@ export interface InspectInfo {
   gpu: GpuRequest | null;
 }
 
-/** One view of Docker per command: a single listing plus the few inspects that are needed. */
+/** One view of Docker per command: the containers that matter to the allocator (see takeSnapshot). */
 export interface DockerSnapshot {
   /** Taken just before the listing was requested: anything changed in the state after this is newer than the snapshot. */
   takenAt: number;
@@ -51,13 +51,12 @@ export function docker(): Engine {
   return client;
 }
 
-function viewOf(c: ContainerSummary): ContainerView {
-  const facts = factsFromSummary(c);
+function viewOf(id: string, state: string | undefined, facts: ContainerFacts): ContainerView {
   const use = readGpuUse(facts);
   return {
-    id: c.Id,
+    id,
     name: facts.name,
-    state: c.State ?? 'unknown',
+    state: state ?? 'unknown',
     labels: facts.labels,
     owner: readOwner(facts).owner,
     type: readType(facts),
@@ -66,48 +65,103 @@ function viewOf(c: ContainerSummary): ContainerView {
   };
 }
 
-export async function inspectContainer(id: string): Promise<InspectInfo | null> {
-  const info = await docker().inspectContainer(id);
-  if (!info) return null;
-  const use = readGpuUse(factsFromInspect(info));
+function infoOf(inspect: ContainerInspect): InspectInfo {
+  const use = readGpuUse(factsFromInspect(inspect));
   const gpu: GpuRequest | null = use.hasGpu && use.from !== 'labels' ? { devices: use.devices, all: use.all } : null;
   if (gpu && use.count !== undefined) gpu.count = use.count;
-  return { finishedAt: parseDockerTime(info.State?.FinishedAt), gpu };
+  return { finishedAt: parseDockerTime(inspect.State?.FinishedAt), gpu };
+}
+
+/** What a snapshot must cover, known once the state has been read. */
+export interface SnapshotNeeds {
+  /** Which listed containers to inspect (for their GPU request or when they stopped). */
+  want: (c: ContainerView) => boolean;
+  /**
+   * Containers that must be seen whether or not a listing shows them (ids, names or id prefixes): those
+   * the state names, and the one a command is about. Each one no listing shows is inspected; one Docker
+   * does not know is absent from the snapshot, which is how a removal is seen.
+   */
+  refs: readonly string[];
+}
+
+// Only these containers matter to the allocator, and Docker lists them in a few milliseconds whatever else
+// the host holds (a full listing grows with every container ever left behind: ~0.1 s at 1,000):
+//  - any container that can be using a GPU now, labelled or not (unmanaged use is found among these);
+//  - every container carrying a ds01 GPU or managed label, whatever its state (holds, adoption).
+// Anything else the state refers to comes from `refs`. Label filters are ANDed by Docker, hence one
+// listing per label.
+const LISTINGS: Record<string, string[]>[] = [
+  { status: ['running', 'paused', 'restarting'] },
+  { label: [`${LABELS.managed}=true`] },
+  { label: [LABELS.gpuUuids] },
+  { label: [LABELS.gpuUuid] },
+];
+
+async function listRelevant(scope: string | undefined): Promise<ContainerSummary[]> {
+  const lists = await Promise.all(
+    LISTINGS.map((filters) =>
+      docker().listContainers({ all: true, filters: scope ? { ...filters, label: [...(filters.label ?? []), scope] } : filters }),
+    ),
+  );
+  const byId = new Map<string, ContainerSummary>();
+  for (const list of lists) for (const item of list) byId.set(item.Id, item);
+  return [...byId.values()];
+}
+
+/** Runs `fn` over `items`, at most 16 at a time. */
+async function eachLimited<T>(items: readonly T[], fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(16, items.length) }, worker));
 }
 
 /**
- * Lists every container once, then inspects only the ones `wantInspect`
- * picks (a few at a time), never one inspect per container.
+ * A few filtered listings (see LISTINGS), the containers the state refers to
+ * that none of them shows, then inspects of only the listed ones `want`
+ * picks: never one inspect per container on the host.
  */
-export async function takeSnapshot(
-  wantInspect: ((c: ContainerView) => boolean) | Promise<(c: ContainerView) => boolean>,
-): Promise<DockerSnapshot> {
+export async function takeSnapshot(needs: SnapshotNeeds | Promise<SnapshotNeeds>): Promise<DockerSnapshot> {
   const takenAt = Date.now();
   // DS01_GPU_SCOPE_LABEL (key or key=value) limits the allocator to the containers carrying it: a test
   // suite sharing one Docker engine, or two ds01 instances on one host. Unset on a normal host.
-  const scope = process.env.DS01_GPU_SCOPE_LABEL;
-  // The listing is asked for at once; the choice of inspects may still be on its way (the state read).
-  const [list, want] = await Promise.all([
-    docker().listContainers(scope ? { all: true, filters: { label: [scope] } } : { all: true }),
-    wantInspect,
-  ]);
+  const scope = process.env.DS01_GPU_SCOPE_LABEL || undefined;
+  // The listings are asked for at once; what else to look at may still be on its way (the state read).
+  const [list, { want, refs }] = await Promise.all([listRelevant(scope), needs]);
   const containers = new Map<string, ContainerView>();
   const byName = new Map<string, ContainerView>();
-  for (const item of list) {
-    const view = viewOf(item);
+  const add = (view: ContainerView) => {
     containers.set(view.id, view);
     if (view.name) byName.set(view.name, view);
-  }
-  const todo = [...containers.values()].filter(want);
-  const inspected = new Map<string, InspectInfo>();
-  let next = 0;
-  const worker = async () => {
-    while (next < todo.length) {
-      const c = todo[next++] as ContainerView;
-      const info = await inspectContainer(c.id);
-      if (info) inspected.set(c.id, info);
-    }
   };
-  await Promise.all(Array.from({ length: Math.min(16, todo.length) }, worker));
+  for (const item of list) add(viewOf(item.Id, item.State, factsFromSummary(item)));
+  const listed = [...containers.values()];
+  const inspected = new Map<string, InspectInfo>();
+  const seen = (ref: string) => containers.has(ref) || byName.has(ref) || (ref.length >= 12 && listed.some((c) => c.id.startsWith(ref)));
+  await eachLimited(
+    [...new Set(refs)].filter((ref) => ref && !seen(ref)),
+    async (ref) => {
+      const found = await docker().inspectContainer(ref);
+      if (!found) return;
+      const facts = factsFromInspect(found);
+      if (scope && !hasLabel(facts.labels, scope)) return;
+      add(viewOf(found.Id, found.State?.Status, facts));
+      inspected.set(found.Id, infoOf(found));
+    },
+  );
+  await eachLimited(
+    listed.filter((c) => !inspected.has(c.id) && want(c)),
+    async (c) => {
+      const found = await docker().inspectContainer(c.id);
+      if (found) inspected.set(c.id, infoOf(found));
+    },
+  );
   return { takenAt, containers, byName, inspected };
+}
+
+/** `key` or `key=value`, as Docker's label filter reads it. */
+function hasLabel(labels: Record<string, string>, filter: string): boolean {
+  const eq = filter.indexOf('=');
+  return eq < 0 ? filter in labels : labels[filter.slice(0, eq)] === filter.slice(eq + 1);
 }
