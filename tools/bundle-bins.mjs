@@ -8,16 +8,29 @@
 //   <name>.bundle.cjs  tsc's dist/bin/<name>.js with its dependencies, one script
 //   <name>.cjs         the entry (tools/bin-loader.cjs), which runs the bundle
 //                      through V8's code cache
-//   <name>.bundle.cache  that cache, made by running the bin once with --help
+//   <name>.bundle.cache  that cache, made by running the bin's warm-up commands
+//                      (package.json "ds01": {"codeCacheWarmUp": {<name>: [[args...]]}},
+//                      else --help) in a sandbox (tools/warm-up-sandbox.mjs): the
+//                      cache holds what those runs compiled, so the code a real
+//                      command runs is not compiled at its start either
 // and removes tsc's unbundled dist/bin/<name>.js, so nothing runs it by mistake.
 // The library entries (`exports`) stay unbundled.
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { binBundleOptions } from './esbuild-node.mjs';
+import { withWarmUpSandbox } from './warm-up-sandbox.mjs';
+
+/** Runs one command to its end (the sandbox's engine answers meanwhile); never throws. */
+const run = (file, args, env) =>
+  new Promise((resolve) => {
+    execFile(file, args, { env, timeout: 60_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (err.code ?? 'killed') : 0, output: `${stdout}${stderr}`.slice(-4000) });
+    });
+  });
 
 const loader = fileURLToPath(new URL('./bin-loader.cjs', import.meta.url));
 const pkg = JSON.parse(fs.readFileSync('package.json', 'utf8'));
@@ -54,14 +67,20 @@ for (const [name, declared] of bins) {
   fs.chmodSync(declared, 0o755);
   for (const f of [entry, `${entry}.map`, entry.replace(/\.js$/, '.d.ts')]) fs.rmSync(f, { force: true });
 
-  const warm = spawnSync(process.execPath, [declared, '--help'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    // Nothing real is touched: the wrapper hands --help to a client that does nothing.
-    env: { ...process.env, DS01_WRITE_CODE_CACHE: path.resolve(cache), DS01_REAL_DOCKER: '/bin/true', NO_COLOR: '1' },
-    timeout: 30_000,
+  // Each command of the bin's warm-up runs from the cache the one before wrote and adds what it compiled.
+  const warmUp = pkg.ds01?.codeCacheWarmUp?.[name] ?? [['--help']];
+  const failure = await withWarmUpSandbox(async (env, { user }) => {
+    for (const command of warmUp) {
+      const args = command.map((a) => a.replaceAll('{user}', user));
+      const r = await run(process.execPath, [declared, ...args], { ...env, DS01_WRITE_CODE_CACHE: path.resolve(cache) });
+      if (r.code !== 0 || !fs.existsSync(cache)) return `\`${name} ${args.join(' ')}\` failed (exit ${r.code}):\n${r.output}`;
+    }
+    return null;
   });
-  if (!fs.existsSync(cache)) {
-    console.error(`bundle-bins: ${name} --help made no code cache (exit ${warm.status}): ${warm.stderr}`);
+  if (failure) {
+    // A warm-up that fails no longer runs the code real commands run: mend it rather than ship a weaker cache.
+    fs.rmSync(cache, { force: true });
+    console.error(`bundle-bins: warming the code cache up: ${failure}`);
     process.exit(1);
   }
   console.log(`bundle-bins: ${name} -> ${path.normalize(declared)} (+ ${path.basename(bundle)}, ${path.basename(cache)})`);
