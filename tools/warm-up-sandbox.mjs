@@ -60,8 +60,9 @@ export async function withWarmUpSandbox(fn) {
   await new Promise((resolve, reject) => server.once('error', reject).listen(socket, resolve));
   fs.writeFileSync(path.join(dir, 'resource-limits.yaml'), siteConfig(dir));
   const env = { ...process.env };
-  // The caller's own identity, never another's; and no site path from the calling shell.
-  for (const k of Object.keys(env)) if (k.startsWith('DS01_') && k !== 'DS01_CODE_CACHE_REPORT') delete env[k];
+  // The build's own user (under sudo too: SUDO_USER would make the tools act as the invoking user, who may
+  // not allocate for root), and no site path from the calling shell.
+  for (const k of Object.keys(env)) if ((k.startsWith('DS01_') && k !== 'DS01_CODE_CACHE_REPORT') || k.startsWith('SUDO_')) delete env[k];
   Object.assign(env, {
     NO_COLOR: '1',
     DOCKER_HOST: `unix://${socket}`,
