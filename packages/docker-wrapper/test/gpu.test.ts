@@ -228,7 +228,9 @@ describeDocker('GPUs through the real ds01-gpu', () => {
     expect((await status()).allocations.find((a) => a.container === name)).toBeUndefined();
     const events = box.readEvents();
     expect(events.some((e) => e.event_type === 'gpu.allocate' && e.details.container === name)).toBe(true);
-    expect(events.some((e) => e.event_type === 'gpu.release' && e.details.container === name)).toBe(true);
+    expect(events.filter((e) => e.event_type === 'gpu.release' && e.details.container === name).map((e) => e.details.reason)).toEqual([
+      'create_failed',
+    ]);
     expect(events.some((e) => e.event_type === 'container.create' && e.details.container === name)).toBe(false);
   });
 

@@ -47,6 +47,7 @@ export const gpuEvents = {
           Type.Literal('reservation_expired'),
           Type.Literal('revoked'),
           Type.Literal('manual'),
+          Type.Literal('create_failed'),
         ]),
         note: str,
       },

@@ -5,7 +5,7 @@ import { type CommandResult, kv, refused, releasedJson } from '../result.js';
 import { type Allocation, holdsGpus, type ReleaseReason } from '../state/types.js';
 import { prepare, transact } from '../transaction.js';
 
-export const RELEASE_REASONS: ReleaseReason[] = ['manual', 'removed', 'hold_expired', 'reservation_expired', 'revoked'];
+export const RELEASE_REASONS: ReleaseReason[] = ['manual', 'removed', 'hold_expired', 'reservation_expired', 'revoked', 'create_failed'];
 
 function matches(a: Allocation, ref: string): boolean {
   if (a.container === ref) return true;

@@ -1,7 +1,8 @@
 import type { GpuRequest } from '../docker/snapshot.js';
 
 export type AllocationState = 'pending' | 'active' | 'held' | 'revoked';
-export type ReleaseReason = 'removed' | 'hold_expired' | 'reservation_expired' | 'revoked' | 'manual';
+/** `create_failed`: the wrapper gives a reservation back when Docker refused the create it was for. */
+export type ReleaseReason = 'removed' | 'hold_expired' | 'reservation_expired' | 'revoked' | 'manual' | 'create_failed';
 
 export interface GpuRef {
   uuid: string;
