@@ -7,7 +7,14 @@ export const DOCKER_EVENT_HISTORY = 256;
 
 export type Continuity =
   | { gap: false }
-  | { gap: true; fromNano: bigint; toNano: bigint; reason: 'docker_history_exceeded' | 'docker_restarted' };
+  | {
+      gap: true;
+      fromNano: bigint;
+      toNano: bigint;
+      reason: 'docker_history_exceeded' | 'docker_restarted';
+      /** The oldest event Docker still holds after the anchor (any type), where continuity picks up again; none when it holds nothing newer. */
+      resumeKey: string | null;
+    };
 
 async function readHistory(docker: DockerSource, sinceNano: bigint, untilNano: bigint): Promise<DockerEvent[]> {
   const stream = await docker.history(sinceNano, untilNano);
@@ -54,5 +61,6 @@ export async function checkContinuity(
     fromNano: anchorNano,
     toNano: firstAfter?.timeNano ?? nowNano,
     reason: history.length >= DOCKER_EVENT_HISTORY ? 'docker_history_exceeded' : 'docker_restarted',
+    resumeKey: firstAfter?.key ?? null,
   };
 }

@@ -167,8 +167,7 @@ export class DockerEventWatcher {
   private async restore(state: WatchState, now: bigint): Promise<void> {
     this.sinceNano = BigInt(state.since_nano);
     // Only the saved anchor and what the log shows was handled after it can be the anchor: with no anchor
-    // saved (dropped after a gap or a reconnect, no event since), the recent keys must not bring back the
-    // old one, or every restart on a quiet host would report the same gap again.
+    // saved (dropped after a reconnect, no event since), the recent keys must not bring back an old one.
     for (const key of state.recent) this.remember(key, false);
     if (state.anchor) this.remember(state.anchor);
     if (state.log) for (const key of recoverLoggedKeys(state.log, state.pid)) this.remember(key);
@@ -181,7 +180,15 @@ export class DockerEventWatcher {
     }
     if (continuity.gap) {
       this.logGap(isoFromNano(continuity.fromNano), isoFromNano(continuity.toNano), continuity.reason);
+      // Continuity picks up at the oldest event Docker still holds: the next start checks for that one, so
+      // this gap is never reported again, and a later one (Docker restarted while the watcher was down,
+      // on a quiet host too) still is. It is not marked handled: a container event there is replayed.
       this.dropAnchor();
+      const t = continuity.resumeKey ? keyTime(continuity.resumeKey) : null;
+      if (continuity.resumeKey && t !== null) {
+        this.anchor = continuity.resumeKey;
+        this.anchorNano = t;
+      }
     }
   }
 

@@ -43,17 +43,28 @@ describe('checkContinuity', () => {
       fromNano: 100n,
       toNano: 500n,
       reason: 'docker_restarted',
+      resumeKey: eventKey(500n, 'start', ID),
     });
   });
 
   it('reports an exceeded history: 256 newer events pushed the anchor out', async () => {
     const lines = Array.from({ length: 256 }, (_, i) => line(1000n + BigInt(i)));
     const result = await checkContinuity(source(lines), eventKey(100n, 'die', ID), [], NOW);
-    expect(result).toEqual({ gap: true, fromNano: 100n, toNano: 1000n, reason: 'docker_history_exceeded' });
+    expect(result).toEqual({
+      gap: true,
+      fromNano: 100n,
+      toNano: 1000n,
+      reason: 'docker_history_exceeded',
+      resumeKey: eventKey(1000n, 'start', ID),
+    });
   });
 
   it('ends the gap now when Docker holds nothing newer, and checks nothing without an anchor', async () => {
-    expect(await checkContinuity(source([]), eventKey(100n, 'die', ID), [], NOW)).toMatchObject({ gap: true, toNano: NOW });
+    expect(await checkContinuity(source([]), eventKey(100n, 'die', ID), [], NOW)).toMatchObject({
+      gap: true,
+      toNano: NOW,
+      resumeKey: null,
+    });
     const src = source([]);
     expect(await checkContinuity(src, null, [], NOW)).toEqual({ gap: false });
     expect(src.asked).toEqual([]);

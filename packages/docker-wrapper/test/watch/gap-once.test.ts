@@ -9,8 +9,9 @@ import { DockerEventWatcher } from '../../src/watch/watch-docker-events.js';
 
 const ID = 'abcdef0123456789abcdef';
 
-/** A daemon with no container activity: a short history of other events, and a live stream that stays open. */
-function quietDocker(historyNano: bigint): DockerSource {
+/** A daemon with no container activity: what it still holds (other events only), and a live stream that stays open. */
+function quietDocker(history: { nano: bigint[] }): DockerSource {
+  const line = (nano: bigint) => `{"Type":"network","Action":"connect","Actor":{"ID":"n1","Attributes":{}},"time":1,"timeNano":${nano}}\n`;
   return {
     address: 'unix:///quiet',
     ping: async () => {},
@@ -19,10 +20,7 @@ function quietDocker(historyNano: bigint): DockerSource {
       signal.addEventListener('abort', () => live.end(), { once: true });
       return live;
     },
-    history: async () =>
-      Readable.from([
-        Buffer.from(`{"Type":"network","Action":"connect","Actor":{"ID":"n1","Attributes":{}},"time":1,"timeNano":${historyNano}}\n`),
-      ]),
+    history: async () => Readable.from(history.nano.map((n) => Buffer.from(line(n)))),
     inspect: async () => null,
   };
 }
@@ -50,7 +48,7 @@ describe('DockerEventWatcher on a quiet daemon after a gap', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('reports the gap at the first start only, though no container event came to replace the lost anchor', async () => {
+  it('reports a gap once, though no container event came to replace the lost anchor, and a later one still', async () => {
     const now = nowNano();
     const lastSeen = now - 3_600_000_000_000n;
     const stateFile = path.join(dir, 'docker-watch.json');
@@ -67,15 +65,26 @@ describe('DockerEventWatcher on a quiet daemon after a gap', () => {
         updated_at: new Date().toISOString(),
       }),
     );
-    const docker = quietDocker(now - 60_000_000_000n);
+    const held = now - 60_000_000_000n;
+    const history = { nano: [held] };
+    const docker = quietDocker(history);
     const first = await runOnce(docker, stateFile);
     expect(first.stats.gaps).toBe(1);
-    expect(JSON.parse(fs.readFileSync(stateFile, 'utf8')).anchor).toBeNull();
+    // Continuity picks up at the oldest event Docker still holds, not at the lost anchor.
+    expect(JSON.parse(fs.readFileSync(stateFile, 'utf8')).anchor).toBe(eventKey(held, 'connect', 'n1'));
     for (let i = 0; i < 2; i += 1) expect((await runOnce(docker, stateFile)).stats.gaps).toBe(0);
-    const gaps = fs
-      .readFileSync(process.env.DS01_EVENTS_FILE as string, 'utf8')
-      .split('\n')
-      .filter((l) => l.includes('"monitor.gap"'));
-    expect(gaps).toHaveLength(1);
+    const gaps = () =>
+      fs
+        .readFileSync(process.env.DS01_EVENTS_FILE as string, 'utf8')
+        .split('\n')
+        .filter((l) => l.includes('"monitor.gap"'))
+        .map((l) => JSON.parse(l).details);
+    expect(gaps()).toHaveLength(1);
+
+    // Docker restarts while the watcher is down: what it held is gone, so a new gap (from there) is reported.
+    history.nano = [now - 1_000_000_000n];
+    expect((await runOnce(docker, stateFile)).stats.gaps).toBe(1);
+    expect(gaps()).toHaveLength(2);
+    expect(gaps()[1]).toMatchObject({ from: new Date(Number(held / 1_000_000n)).toISOString(), reason: 'docker_restarted' });
   });
 });
