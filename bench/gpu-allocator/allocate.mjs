@@ -104,19 +104,12 @@ async function timeListing() {
   return Number(process.hrtime.bigint() - t0) / 1e6;
 }
 
-// What allocate asks Docker for (src/docker/snapshot.ts, LISTINGS): four filtered listings side by side.
+// What allocate asks Docker for: its four filtered listings, side by side (from the built package, so the same table).
+const { listingFilters } = await import(path.join(root, 'packages/gpu-allocator/dist/docker/snapshot.js'));
 async function timeFilteredListings() {
   const t0 = process.hrtime.bigint();
-  const sets = [
-    { status: ['running', 'paused', 'restarting'] },
-    { label: ['ds01.managed=true'] },
-    { label: ['ds01.gpu.uuids'] },
-    { label: ['ds01.gpu.uuid'] },
-  ];
   await Promise.all(
-    sets.map((f) =>
-      api('GET', `/containers/json?all=1&filters=${encodeURIComponent(JSON.stringify({ ...f, label: [...(f.label ?? []), scope] }))}`),
-    ),
+    listingFilters(scope).map((f) => api('GET', `/containers/json?all=1&filters=${encodeURIComponent(JSON.stringify(f))}`)),
   );
   return Number(process.hrtime.bigint() - t0) / 1e6;
 }

@@ -52,7 +52,7 @@ export async function prepare(options: { inventory?: boolean; focus?: string } =
     if (c.id in pre.inspected || pre.removed[c.id]) return false;
     // Labelled ds01 GPU containers the state does not know: adoption (the rebuild path).
     if (c.gpuLabels.length > 0 || c.managed) return true;
-    // Unmanaged GPU use: only running containers can use a GPU; each is inspected once, then cached.
+    // Unmanaged GPU use: only running containers can use a GPU; each is inspected once per start, then cached.
     return c.state === 'running' || c.state === 'paused' || c.state === 'restarting';
   };
   // Every container an allocation names must be seen (or seen to be gone), labelled or not.

@@ -1,4 +1,5 @@
 import { type CommandContext, mayActFor } from '../context.js';
+import { containerById } from '../docker/snapshot.js';
 import { type CommandResult, gpuJson, kv, refused } from '../result.js';
 import { prepare, transact } from '../transaction.js';
 
@@ -14,11 +15,8 @@ function bound(id: string, cid: string, gpus: Parameters<typeof gpuJson>[0]): Co
 export async function bind(ctx: CommandContext, reservation: string, containerId: string): Promise<CommandResult> {
   const prep = await prepare({ inventory: false, focus: containerId });
   // Accept a short id, as `docker create` users see it.
-  const full = [...prep.snapshot.containers.keys()].find(
-    (id) => id === containerId || (containerId.length >= 12 && id.startsWith(containerId)),
-  );
-  const cid = full ?? containerId;
-  const view = prep.snapshot.containers.get(cid);
+  const view = containerById(prep.snapshot.containers, containerId);
+  const cid = view?.id ?? containerId;
   const { result } = await transact(ctx, prep, (state, tx) => {
     const a =
       state.allocations.find((x) => x.id === reservation) ?? state.allocations.find((x) => x.container_id === cid && x.state !== 'revoked');

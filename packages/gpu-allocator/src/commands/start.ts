@@ -1,5 +1,6 @@
 import { logEvent } from '@ds01/events-core';
 import { type CommandContext, mayActFor } from '../context.js';
+import { containerById } from '../docker/snapshot.js';
 import { refs, SOURCE } from '../events.js';
 import { occupancy, usageOf, weightOf } from '../occupancy.js';
 import { readGpuLimits } from '../read-limits.js';
@@ -20,10 +21,7 @@ function ok(managed: boolean, extra: Record<string, unknown> = {}): CommandResul
  */
 export async function start(ctx: CommandContext, containerId: string): Promise<CommandResult> {
   const prep = await prepare({ focus: containerId });
-  const full = [...prep.snapshot.containers.keys()].find(
-    (id) => id === containerId || (containerId.length >= 12 && id.startsWith(containerId)),
-  );
-  const view = prep.snapshot.containers.get(full ?? '') ?? prep.snapshot.byName.get(containerId);
+  const view = containerById(prep.snapshot.containers, containerId) ?? prep.snapshot.byName.get(containerId);
   const cid = view?.id ?? containerId;
   const { result } = await transact(ctx, prep, (state, tx) => {
     const a = state.allocations.find((x) => x.container_id === cid);

@@ -37,6 +37,14 @@ export interface DockerSnapshot {
   inspected: Map<string, InspectInfo>;
 }
 
+/** The container `ref` names by full id or by an id prefix of 12 or more characters (as `docker create` prints it). */
+export function containerById(containers: ReadonlyMap<string, ContainerView>, ref: string): ContainerView | undefined {
+  const exact = containers.get(ref);
+  if (exact || ref.length < 12) return exact;
+  for (const c of containers.values()) if (c.id.startsWith(ref)) return c;
+  return undefined;
+}
+
 /** Containers that are using (or about to use) their devices. */
 export function isLive(state: string): boolean {
   return state === 'running' || state === 'paused' || state === 'restarting' || state === 'created';
@@ -97,12 +105,13 @@ const LISTINGS: Record<string, string[]>[] = [
   { label: [LABELS.gpuUuid] },
 ];
 
+/** The filters of each listing (`all=1`), each narrowed to `scope` when one is set; the benchmark times these too. */
+export function listingFilters(scope: string | undefined): Record<string, string[]>[] {
+  return LISTINGS.map((filters) => (scope ? { ...filters, label: [...(filters.label ?? []), scope] } : filters));
+}
+
 async function listRelevant(scope: string | undefined): Promise<ContainerSummary[]> {
-  const lists = await Promise.all(
-    LISTINGS.map((filters) =>
-      docker().listContainers({ all: true, filters: scope ? { ...filters, label: [...(filters.label ?? []), scope] } : filters }),
-    ),
-  );
+  const lists = await Promise.all(listingFilters(scope).map((filters) => docker().listContainers({ all: true, filters })));
   const byId = new Map<string, ContainerSummary>();
   for (const list of lists) for (const item of list) byId.set(item.Id, item);
   return [...byId.values()];
@@ -138,9 +147,8 @@ export async function takeSnapshot(needs: SnapshotNeeds | Promise<SnapshotNeeds>
   for (const item of list) add(viewOf(item.Id, item.State, factsFromSummary(item)));
   const listed = [...containers.values()];
   const inspected = new Map<string, InspectInfo>();
-  const seen = (ref: string) => containers.has(ref) || byName.has(ref) || (ref.length >= 12 && listed.some((c) => c.id.startsWith(ref)));
   await eachLimited(
-    [...new Set(refs)].filter((ref) => ref && !seen(ref)),
+    [...new Set(refs)].filter((ref) => ref && !byName.has(ref) && !containerById(containers, ref)),
     async (ref) => {
       const found = await docker().inspectContainer(ref);
       if (!found) return;
