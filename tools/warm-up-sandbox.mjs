@@ -44,7 +44,7 @@ groups:
   student: { members: [], max_gpu_equivalents: 1 }
   researcher: { members: [], max_gpu_equivalents: 2 }
 gpu_allocation:
-  wait_timeout_s: 5
+  wait_max_s: 5
 access_control:
   admin_group: ds01-warm-up-admins
 docker_proxy:

@@ -183,19 +183,17 @@ export class DockerEventWatcher {
       // Continuity picks up at the oldest event Docker still holds: the next start checks for that one, so
       // this gap is never reported again, and a later one (Docker restarted while the watcher was down,
       // on a quiet host too) still is. It is not marked handled: a container event there is replayed.
-      this.dropAnchor();
       const t = continuity.resumeKey ? keyTime(continuity.resumeKey) : null;
-      if (continuity.resumeKey && t !== null) {
-        this.anchor = continuity.resumeKey;
-        this.anchorNano = t;
-      }
+      this.anchor = t === null ? null : continuity.resumeKey;
+      this.anchorNano = t ?? -1n;
     }
   }
 
   /**
-   * Docker no longer holds the anchor (a gap was reported, or the daemon went
-   * away and came back): keeping it would report the same gap at every later
-   * start. The next container event becomes the anchor.
+   * The daemon went away and came back: it may no longer hold the anchor, and
+   * keeping it would report a gap at every later start. The next container
+   * event becomes the anchor. (After a gap found at start, `restore` moves the
+   * anchor to where Docker's history resumes instead.)
    */
   private dropAnchor(): void {
     this.anchor = null;
