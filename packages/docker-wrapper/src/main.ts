@@ -3,6 +3,7 @@ import { LABELS, readGpuUse } from '@ds01/events-core/labels';
 import { checkTargets } from './check-ownership.js';
 import { applyEnvSwitches, loadContext, type WrapperContext } from './context.js';
 import { GpuToolError, startGpuContainer } from './create/gpu-client.js';
+import { takeEarlyGpuSession } from './create/gpu-session.js';
 import { applyLimits, containerLimitsOf } from './create/limits.js';
 import { runCreate } from './create/run-create.js';
 import { Denial, reportDenial, UsageError } from './deny.js';
@@ -104,7 +105,11 @@ export async function dispatch(argv: string[], env: NodeJS.ProcessEnv): Promise<
     );
     return EXIT(1);
   }
-  if (applyEnvSwitches(ctx, operation).bypass || ctx.policy.mode === 'disabled') return runReal(real, argv, env);
+  if (applyEnvSwitches(ctx, operation).bypass || ctx.policy.mode === 'disabled') {
+    // An allocator the bin started for this command would otherwise wait as long as docker runs.
+    takeEarlyGpuSession()?.end();
+    return runReal(real, argv, env);
+  }
 
   const childEnv = { ...env };
   const hosts = hostFlags(parsed);
@@ -152,6 +157,7 @@ export async function dispatch(argv: string[], env: NodeJS.ProcessEnv): Promise<
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ECONNREFUSED' || code === 'ENOENT' || code === 'EACCES') {
       // The daemon cannot be reached: the real client says so in its own words.
+      takeEarlyGpuSession()?.end();
       return runReal(real, argv, childEnv);
     }
     throw err;

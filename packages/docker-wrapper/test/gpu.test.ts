@@ -113,6 +113,28 @@ describeDocker('GPUs through the real ds01-gpu', () => {
     expect((await running).exitCode).toBe(0);
   });
 
+  it('through the bin, one allocator process allocates and then binds (no second ds01-gpu start)', {
+    timeout: 120_000,
+  }, async () => {
+    // A DS01_GPU_BIN that notes each start, then runs the real allocator.
+    const dir = fs.mkdtempSync('/tmp/ds01-gpu-starts-');
+    const starts = `${dir}/starts.log`;
+    const counting = `${dir}/ds01-gpu.cjs`;
+    fs.writeFileSync(
+      counting,
+      `require('node:fs').appendFileSync(${JSON.stringify(starts)}, process.argv.slice(2).join(' ') + '\\n');\nrequire(${JSON.stringify(gpuBin)});\n`,
+    );
+    const name = uniqueName('one-start');
+    const r = await wrapper(
+      ['run', '-d', '--name', name, '-l', TEST_LABEL, '--gpus', '1', testImage, 'sleep', '30'],
+      box.env('alice', { DS01_GPU_BIN: counting }),
+    );
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    const id = (await inspectContainer(name))!.Id;
+    expect(await boundInState(name, 15_000)).toMatchObject({ state: 'active', container_id: id });
+    expect(fs.readFileSync(starts, 'utf8').trim().split('\n')).toEqual(['allocate --stdin --json']);
+  });
+
   it('a command refused after the allocator was started reserves and logs nothing, and leaves no allocator running', {
     timeout: 60_000,
   }, async () => {
@@ -122,15 +144,11 @@ describeDocker('GPUs through the real ds01-gpu', () => {
     const r = await wrapper(['run', '-d', '--name', name, '--gpus', '1', '--volumes-from', victim, testImage, 'true'], box.env('alice'));
     expect(r.exitCode, String(r.stderr)).toBe(1);
     expect(r.stderr).toMatch(/refused/);
-    // The allocator reads end of input and stops; give it time to have done anything it was going to do.
+    // The allocator the bin started reads end of input and stops: no session is left waiting.
+    const sessions = async () => (await execa('pgrep', ['-f', 'ds01-gpu.cjs allocate --stdin'], { reject: false })).exitCode === 0;
     const deadline = Date.now() + 10_000;
-    while (
-      Date.now() < deadline &&
-      (await execa('pgrep', ['-f', `allocate --user alice --container ${name} `], { reject: false })).exitCode === 0
-    ) {
-      await new Promise((res) => setTimeout(res, 100));
-    }
-    expect((await execa('pgrep', ['-f', `allocate --user alice --container ${name} `], { reject: false })).exitCode).toBe(1);
+    while (Date.now() < deadline && (await sessions())) await new Promise((res) => setTimeout(res, 100));
+    expect(await sessions()).toBe(false);
     expect((await status()).allocations.filter((a) => a.container === name)).toEqual([]);
     expect(box.readEvents().filter((e) => e.event_type.startsWith('gpu.') && e.details.container === name)).toEqual([]);
     expect(await inspectContainer(name)).toBeNull();

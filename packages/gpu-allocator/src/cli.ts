@@ -1,5 +1,6 @@
 import type { Argv } from 'yargs';
 import { allocate } from './commands/allocate.js';
+import { allocateSession, RequestError, stdinLines } from './commands/allocate-session.js';
 import { bind } from './commands/bind.js';
 import { limits } from './commands/limits.js';
 import { reconcile } from './commands/reconcile.js';
@@ -41,9 +42,10 @@ export async function main(argv: string[], factory: YargsFactory): Promise<ExitC
   const wantsJson = argv.includes('--json');
   // The command runs only once the whole command line has been accepted: yargs calls a command's
   // handler even after a validation failure (an unknown flag) when, as here, `fail` does not throw.
-  let command: (() => Promise<CommandResult>) | undefined;
+  // A command returns its answer, or prints its answers itself (allocate --stdin) and returns the exit code.
+  let command: (() => Promise<CommandResult | ExitCode>) | undefined;
   let usageError: string | undefined;
-  const run = (fn: () => Promise<CommandResult>) => {
+  const run = (fn: () => Promise<CommandResult | ExitCode>) => {
     command = fn;
   };
   const ctx = () => loadContext();
@@ -56,20 +58,37 @@ export async function main(argv: string[], factory: YargsFactory): Promise<ExitC
       'Reserve GPU/MIG slots for a container about to be created',
       (y) =>
         y
-          .option('user', { type: 'string', demandOption: true, describe: 'Owner of the container' })
-          .option('container', { type: 'string', demandOption: true, describe: 'Container name (allocation is idempotent per name)' })
-          .option('count', { type: 'number', default: 1, coerce: positiveInt('count'), describe: 'Number of slots' })
+          .option('user', { type: 'string', describe: 'Owner of the container (required without --stdin)' })
+          .option('container', { type: 'string', describe: 'Container name, allocation is idempotent per name (required without --stdin)' })
+          .option('count', { type: 'number', coerce: positiveInt('count'), describe: 'Number of slots (default 1)' })
           .option('prefer', { choices: ['full', 'mig'] as const, describe: 'Whole GPUs or MIG slices first' })
-          .option('go-on-stdin', {
+          .option('stdin', {
             type: 'boolean',
             default: false,
             describe:
-              'Read nvidia-smi, Docker and the config, then decide only on a "go" line from stdin (end of input cancels; nothing changes)',
+              'Read nvidia-smi, Docker and the config at once, then the request from stdin as one JSON line {"user","container","count","prefer"}; after the answer, an optional line {"bind":"<container id>"} binds the new container. End of input before the request cancels: nothing changes.',
+          })
+          .check((a) => {
+            const given = ['user', 'container', 'count', 'prefer'].filter((k) => a[k] !== undefined);
+            if (a.stdin && given.length > 0)
+              throw new Error(`--stdin reads the request from standard input: leave out --${given.join(', --')}`);
+            const missing = a.stdin ? [] : ['user', 'container'].filter((k) => a[k] === undefined);
+            if (missing.length > 0) throw new Error(`Missing required argument: ${missing.join(', ')}`);
+            return true;
           }),
       (a) =>
-        run(async () =>
-          allocate(ctx(), { user: a.user, container: a.container, count: a.count, prefer: a.prefer, goOnStdin: a['go-on-stdin'] }),
-        ),
+        run(async () => {
+          if (!a.stdin)
+            return allocate(ctx(), { user: a.user as string, container: a.container as string, count: a.count ?? 1, prefer: a.prefer });
+          // The wrapper reads each answer as soon as it is printed; it may be gone before the bind's (EPIPE).
+          process.stdout.on('error', () => {});
+          const input = stdinLines();
+          try {
+            return await allocateSession(ctx(), { nextLine: input.nextLine, emit: (r) => print(r, wantsJson) });
+          } finally {
+            input.close();
+          }
+        }),
     )
     .command(
       'check',
@@ -143,15 +162,18 @@ export async function main(argv: string[], factory: YargsFactory): Promise<ExitC
   } catch (err) {
     usageError ??= err instanceof Error ? err.message : String(err);
   }
-  if (usageError) {
-    if (wantsJson) process.stdout.write(`${JSON.stringify({ status: 'error', message: usageError, usage: true })}\n`);
-    process.stderr.write(`ds01-gpu: ${usageError}\nRun ds01-gpu --help for usage.\n`);
+  const usage = (message: string): ExitCode => {
+    if (wantsJson) process.stdout.write(`${JSON.stringify({ status: 'error', message, usage: true })}\n`);
+    process.stderr.write(`ds01-gpu: ${message}\nRun ds01-gpu --help for usage.\n`);
     return 2;
-  }
+  };
+  if (usageError) return usage(usageError);
   if (!command) return 0; // --help
   try {
-    return print(await command(), wantsJson);
+    const result = await command();
+    return typeof result === 'number' ? result : print(result, wantsJson);
   } catch (err) {
+    if (err instanceof RequestError) return usage(err.message);
     return internalError(err, wantsJson);
   }
 }

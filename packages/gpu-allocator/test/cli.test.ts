@@ -1,10 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { withFileLock } from '@ds01/events-core/state';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { describeDocker, uniqueName } from '../../../test-support/docker.js';
-import { BIN, sandbox } from './helpers.js';
+import { BIN, createContainer, type Json, removeContainer, sandbox } from './helpers.js';
 
 describe('ds01-gpu command line', () => {
   it('usage errors exit 2 and name the flag', async () => {
@@ -141,26 +142,77 @@ describeDocker('ds01-gpu authorization, failures and locking', () => {
     expect(st.out.summary).toMatchObject({ total_slots: 13, allocated_slots: 2 });
   });
 
-  it('allocate --go-on-stdin decides only on "go"; end of input cancels with nothing reserved or logged', async () => {
+  it('allocate --stdin: end of input cancels, nothing reserved or logged; a bad request is a usage error', async () => {
     const sb = sandbox();
-    const name = uniqueName('early');
-    const withInput = async (input: string) => {
-      const r = await execa(process.execPath, [BIN, 'allocate', '--user', 'alice', '--container', name, '--go-on-stdin', '--json'], {
+    const session = (input: string, extra: string[] = []) =>
+      execa(process.execPath, [BIN, 'allocate', '--stdin', ...extra, '--json'], {
         env: { ...process.env, SUDO_USER: undefined, ...sb.env, DS01_AS_USER: 'alice' },
         input,
         reject: false,
       });
-      return { code: r.exitCode, out: JSON.parse(String(r.stdout)) };
-    };
-    for (const input of ['', 'no\n']) {
-      expect(await withInput(input)).toEqual({ code: 0, out: { status: 'cancelled', container: name, user: 'alice' } });
-      expect(fs.existsSync(sb.stateFile) ? sb.state().allocations : []).toEqual([]);
-      expect(sb.events()).toEqual([]);
+    const none = await session('');
+    expect({ code: none.exitCode, out: JSON.parse(none.stdout) }).toEqual({ code: 0, out: { status: 'cancelled' } });
+    const bad: [string, RegExp][] = [
+      ['go\n', /not JSON/],
+      ['{"user":"alice","container":"x","count":0}\n', /"count" must be a whole number of 1 or more \(got 0\)/],
+      ['{"user":"","container":"x"}\n', /"user" must be a non-empty string/],
+      ['{"user":"alice","container":"x","gpus":"all"}\n', /unknown field\(s\) in the request: gpus/],
+    ];
+    for (const [input, why] of bad) {
+      const r = await session(input);
+      expect(r.exitCode).toBe(2);
+      expect(JSON.parse(r.stdout)).toMatchObject({ status: 'error', usage: true, message: expect.stringMatching(why) });
     }
-    const go = await withInput('go\n');
-    expect(go).toMatchObject({ code: 0, out: { status: 'allocated', container: name, user: 'alice' } });
-    expect(sb.state().allocations).toEqual([expect.objectContaining({ container: name, state: 'pending', id: go.out.reservation })]);
-    expect(sb.events('gpu.allocate')).toHaveLength(1);
+    const mixed = await session('', ['--user', 'alice']);
+    expect(mixed.exitCode).toBe(2);
+    expect(mixed.stderr).toMatch(/--stdin reads the request from standard input: leave out --user/);
+    expect(fs.existsSync(sb.stateFile) ? sb.state().allocations : []).toEqual([]);
+    expect(sb.events()).toEqual([]);
+  });
+
+  it('allocate --stdin answers the request, then binds the container named on the next line, in one process', async () => {
+    const sb = sandbox();
+    const name = uniqueName('session');
+    const child = execa(process.execPath, [BIN, 'allocate', '--stdin', '--json'], {
+      env: { ...process.env, SUDO_USER: undefined, ...sb.env, DS01_AS_USER: 'alice' },
+      reject: false,
+    });
+    const answers = createInterface({ input: child.stdout as NodeJS.ReadableStream })[Symbol.asyncIterator]();
+    const nextLine = async (): Promise<Json> => JSON.parse((await answers.next()).value as string);
+    child.stdin?.write(`${JSON.stringify({ user: 'alice', container: name, count: 1 })}\n`);
+    const answer = await nextLine();
+    // The answer comes before the process ends: the state is already written when it does.
+    expect(child.exitCode).toBeNull();
+    expect(answer).toMatchObject({ status: 'allocated', container: name, user: 'alice' });
+    expect(sb.state().allocations).toEqual([expect.objectContaining({ id: answer.reservation, state: 'pending' })]);
+    const c = await createContainer({ sb, user: 'alice', name, gpus: answer.gpus.map((g: { uuid: string }) => g.uuid) });
+    try {
+      child.stdin?.end(`${JSON.stringify({ bind: c.id })}\n`);
+      const bound = await nextLine();
+      expect(bound).toMatchObject({ status: 'bound', reservation: answer.reservation, container_id: c.id });
+      expect((await child).exitCode).toBe(0);
+      expect(sb.state().allocations).toEqual([expect.objectContaining({ id: answer.reservation, state: 'active', container_id: c.id })]);
+      expect(sb.events('gpu.allocate')).toHaveLength(1);
+    } finally {
+      await removeContainer(c.id);
+    }
+  });
+
+  it('allocate --stdin for another user is refused like the flags are', async () => {
+    const sb = sandbox();
+    const r = await execa(process.execPath, [BIN, 'allocate', '--stdin', '--json'], {
+      env: { ...process.env, SUDO_USER: undefined, ...sb.env, DS01_AS_USER: 'alice' },
+      input: `${JSON.stringify({ user: 'bob', container: uniqueName('x') })}\n{"bind":"deadbeef"}\n`,
+      reject: false,
+    });
+    expect(r.exitCode).toBe(1);
+    expect(
+      r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+    ).toEqual([expect.objectContaining({ status: 'rejected', reason: 'PERMISSION_DENIED' })]);
+    expect(fs.existsSync(sb.stateFile) ? sb.state().allocations : []).toEqual([]);
   });
 
   it('a held lock makes state changes fail closed with exit 3', async () => {

@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 // ds01-docker-wrapper: installed as `docker`; see the package README.
+// First: it starts the allocator of a GPU create before the rest loads.
+import './start-gpu-session.js';
 import { flushEvents } from '../log.js';
 import { dispatch } from '../main.js';
 import { exitLike } from '../real-docker.js';

@@ -10,7 +10,7 @@ export interface Allocation {
 }
 
 export interface AllocateWaitingOptions {
-  /** The first answer, when an allocator was started early (EarlyAllocation.go); later tries call ds01-gpu afresh. */
+  /** The first answer, when an allocator was started early (GpuSession.allocate); later tries call ds01-gpu afresh. */
   first?: () => Promise<AllocateResult>;
   /** Where a waiting user is told what happens (the wrapper's stderr; the proxy has no one to tell). */
   progress?: (line: string) => void;

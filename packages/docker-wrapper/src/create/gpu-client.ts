@@ -48,7 +48,7 @@ function answerValidators(): Record<GpuAnswerKind, Validate> {
 }
 
 // execa and the validators load only when a GPU command runs: most docker commands need neither.
-function validate<T>(kind: GpuAnswerKind, data: unknown): T {
+export function validateAnswer<T>(kind: GpuAnswerKind, data: unknown): T {
   const v = answerValidators()[kind];
   if (!v(data)) {
     const why = (v.errors ?? []).map((e) => `${e.instancePath || 'the answer'} ${e.message ?? 'is invalid'}`).join('; ');
@@ -110,60 +110,14 @@ async function callGpu(env: NodeJS.ProcessEnv, args: string[]): Promise<{ exitCo
   return answerOf(file, args[0] ?? '', r);
 }
 
-/** The allocate request, the same whether the answer is asked for at once or on go. */
-function allocateArgs(user: string, container: string, count: number): string[] {
-  return ['allocate', '--user', user, '--container', container, '--count', String(count)];
-}
-
-/** An allocation started before the command is fully checked (see startAllocation). */
-export interface EarlyAllocation {
-  /** Lets the allocator decide; its answer. */
-  go(): Promise<AllocateResult>;
-  /** The command was refused: the allocator stops without reserving or logging anything. */
-  cancel(): void;
-}
-
-/**
- * Starts `ds01-gpu allocate --go-on-stdin` at once: the allocator starts up,
- * reads nvidia-smi, Docker and the config while the wrapper is still checking
- * the command, and decides only on go(). Its start-up is most of a GPU
- * create's cost, and this way it runs beside the wrapper's own.
- */
-export function startAllocation(env: NodeJS.ProcessEnv, user: string, container: string, count: number): EarlyAllocation {
-  const { file, prefix } = gpuCommand(env);
-  const args = [...allocateArgs(user, container, count), '--go-on-stdin', '--json'];
-  // Wrapped in an object: the subprocess is itself a promise (of its result), and awaiting it here would wait for the end.
-  const started = import('execa').then(({ execa }) => {
-    const proc = execa(file, [...prefix, ...args], { env, extendEnv: false, reject: false, stdin: 'pipe', stderr: 'pipe' });
-    // An allocator that could not start or already ended closes the pipe; its answer (or its absence) says why.
-    proc.stdin?.on('error', () => {});
-    return { proc };
-  });
-  started.catch(() => {}); // go() reports it; a cancelled allocation has no one to tell
-  return {
-    async go() {
-      const { proc } = await started;
-      proc.stdin?.end('go\n');
-      const { json } = answerOf(file, 'allocate', await proc);
-      return validate<AllocateResult>('allocate', json);
-    },
-    cancel() {
-      started.then(
-        ({ proc }) => proc.stdin?.end(),
-        () => {},
-      );
-    },
-  };
-}
-
 export async function allocateGpus(env: NodeJS.ProcessEnv, user: string, container: string, count: number): Promise<AllocateResult> {
-  const { json } = await callGpu(env, allocateArgs(user, container, count));
-  return validate<AllocateResult>('allocate', json);
+  const { json } = await callGpu(env, ['allocate', '--user', user, '--container', container, '--count', String(count)]);
+  return validateAnswer<AllocateResult>('allocate', json);
 }
 
 export async function bindReservation(env: NodeJS.ProcessEnv, reservation: string, containerId: string): Promise<StatusResult> {
   const { json } = await callGpu(env, ['bind', '--reservation', reservation, '--container-id', containerId]);
-  return validate<StatusResult>('status', json);
+  return validateAnswer<StatusResult>('status', json);
 }
 
 /**
@@ -190,10 +144,10 @@ export async function bindInBackground(env: NodeJS.ProcessEnv, reservation: stri
 
 export async function releaseGpus(env: NodeJS.ProcessEnv, container: string, reason: string): Promise<StatusResult> {
   const { json } = await callGpu(env, ['release', '--container', container, '--reason', reason]);
-  return validate<StatusResult>('status', json);
+  return validateAnswer<StatusResult>('status', json);
 }
 
 export async function startGpuContainer(env: NodeJS.ProcessEnv, containerId: string): Promise<StatusResult & { managed?: boolean }> {
   const { json } = await callGpu(env, ['start', '--container-id', containerId]);
-  return validate<StatusResult>('status', json);
+  return validateAnswer<StatusResult>('status', json);
 }

@@ -7,8 +7,9 @@ import { boolOption, type ParsedCommand } from '../parse-args.js';
 import { type RunResult, runReal } from '../real-docker.js';
 import { allocateWaiting } from './allocate-waiting.js';
 import { createEventDetails } from './create-event.js';
-import { bindInBackground, type EarlyAllocation, type GpuRef, releaseGpus, startAllocation } from './gpu-client.js';
+import { bindInBackground, type GpuRef, releaseGpus } from './gpu-client.js';
 import { deviceGpuValue } from './gpu-request.js';
+import { type GpuSession, startGpuSession, takeEarlyGpuSession } from './gpu-session.js';
 import { type CreatePlan, prepareCreate } from './prepare-create.js';
 import { type CreatedContainer, watchCreate } from './watch-create.js';
 
@@ -20,36 +21,39 @@ export async function runCreate(
   real: string,
   childEnv: NodeJS.ProcessEnv,
 ): Promise<RunResult> {
-  let early: EarlyAllocation | undefined;
-  let earlyFor = '';
+  // The bin started the allocator when it saw --gpus (gpu-session.ts); called in-process, it starts
+  // once the command is known to want GPUs. Either way it starts up while the checks run.
+  let session: GpuSession | undefined = takeEarlyGpuSession();
   let plan: CreatePlan;
   let nameTaken = false;
   try {
     plan = await prepareCreate(ctx, parsed, docker, process.cwd(), {
-      onGpuIntent: (name, count) => {
-        if (early && earlyFor === `${name}/${count}`) return;
-        early?.cancel();
-        early = startAllocation(ctx.env, ctx.identity.owner, name, count);
-        earlyFor = `${name}/${count}`;
+      onGpuIntent: () => {
+        session ??= startGpuSession(ctx.env);
       },
     });
     // A name already taken makes docker fail; allocating for it would hand back (and then release) that container's GPUs.
     nameTaken = plan.gpuCount > 0 && plan.name ? (await resolveContainer(docker, plan.name))?.facts.name === plan.name : false;
   } catch (err) {
-    early?.cancel();
+    session?.end();
     throw err;
   }
   let reservation: string | undefined;
   let gpus: GpuRef[] = [];
-  if (nameTaken) early?.cancel();
-  else if (plan.gpuCount > 0) {
-    const first = early;
-    ({ reservation, gpus } = await allocateWaiting(
-      ctx,
-      { owner: plan.owner, name: plan.name!, count: plan.gpuCount },
-      { ...(first ? { first: () => first.go() } : {}), progress: (line) => process.stderr.write(line) },
-    ));
+  if (nameTaken || plan.gpuCount === 0) session?.end();
+  else {
+    const first = session;
+    const request = { owner: plan.owner, name: plan.name!, count: plan.gpuCount };
+    ({ reservation, gpus } = await allocateWaiting(ctx, request, {
+      ...(first ? { first: () => first.allocate(request) } : {}),
+      progress: (line) => process.stderr.write(line),
+    }));
   }
+  // The allocator that reserved binds too when it can (no second allocator start-up); else one is started for it.
+  const bind = async (containerId: string) => {
+    if (!reservation) return;
+    if (!(await session?.bind(reservation, containerId))) await bindInBackground(ctx.env, reservation, containerId);
+  };
 
   const gpuTokens: string[] = [];
   if (gpus.length > 0) {
@@ -87,21 +91,23 @@ export async function runCreate(
           // Logged when the engine reports the container, so the event comes before the watcher's container.start.
           logCreated(c);
           // A foreground run may last for days: bind now, not when it ends.
-          if (reservation && !returnsAtOnce) await bindInBackground(ctx.env, reservation, c.id);
+          if (!returnsAtOnce) await bind(c.id);
         });
 
   let result: RunResult;
   try {
     result = await runReal(real, args, childEnv);
   } catch (err) {
+    session?.end();
     if (plan.name && reservation) await releaseGpus(ctx.env, plan.name, 'create_failed').catch(() => {});
     throw err;
   }
   const created = watch ? await watch.finish() : null;
   // create and run -d end as soon as the container exists (and runs): bound then,
   // so the allocator's start-up does not compete with docker for the CPUs meanwhile.
-  if (created && reservation && returnsAtOnce) await bindInBackground(ctx.env, reservation, created.id);
+  if (created && returnsAtOnce) await bind(created.id);
   // The create event was logged by the watch callback; a command that created nothing gives its GPUs back.
+  session?.end();
   if (!created && reservation && plan.name) {
     await releaseGpus(ctx.env, plan.name, 'create_failed').catch((err: Error) => {
       process.stderr.write(`ds01: warning: could not release the GPU reservation: ${err.message}\n`);

@@ -7,7 +7,7 @@ import { occupancy, usageOf, weightOf } from '../occupancy.js';
 import { allocationSettings, readGpuLimits } from '../read-limits.js';
 import { type CommandResult, gpuJson, kv, round } from '../result.js';
 import { type Allocation, holdsGpus } from '../state/types.js';
-import { prepare, transact } from '../transaction.js';
+import { type Prepared, prepare, transact } from '../transaction.js';
 
 export interface AllocateOptions {
   user: string;
@@ -17,35 +17,6 @@ export interface AllocateOptions {
   prefer?: Prefer | undefined;
   /** `check`: answer what allocate would, change nothing. */
   checkOnly?: boolean;
-  /**
-   * Prepare, then wait for `go` on stdin before deciding. The wrapper starts
-   * the allocator this way while it is still checking the command, so the
-   * allocator's start-up runs beside those checks; a refused command closes
-   * stdin and nothing is reserved or logged.
-   */
-  goOnStdin?: boolean | undefined;
-}
-
-/** True on a first line `go`; false on end of input or anything else. */
-async function readGo(): Promise<boolean> {
-  let text = '';
-  for await (const chunk of process.stdin) {
-    text += String(chunk);
-    const nl = text.indexOf('\n');
-    if (nl >= 0) {
-      process.stdin.destroy();
-      return text.slice(0, nl).trim() === 'go';
-    }
-  }
-  return text.trim() === 'go';
-}
-
-function cancelled(o: AllocateOptions): CommandResult {
-  return {
-    code: 0,
-    json: { status: 'cancelled', container: o.container ?? null, user: o.user },
-    lines: [kv('STATUS', 'CANCELLED')],
-  };
 }
 
 const QUOTA = new Set(['USER_AT_LIMIT', 'EXCEEDS_CONTAINER_LIMIT', 'AGGREGATE_GPU_QUOTA_EXCEEDED', 'FULL_GPU_NOT_ALLOWED']);
@@ -123,7 +94,7 @@ function allocated(
  * reservation TTL); `check` answers the same question and changes nothing.
  * Idempotent per container name.
  */
-export async function allocate(ctx: CommandContext, o: AllocateOptions): Promise<CommandResult> {
+export async function allocate(ctx: CommandContext, o: AllocateOptions, prepared?: Promise<Prepared>): Promise<CommandResult> {
   const limits = readGpuLimits(ctx.config, o.user);
   const limit = limits.maxGpuEquivalents.value;
   if (!o.checkOnly && !mayActFor(ctx.caller, o.user)) {
@@ -135,8 +106,8 @@ export async function allocate(ctx: CommandContext, o: AllocateOptions): Promise
     });
     return rejected(o, { reason: 'PERMISSION_DENIED', retryable: false, message, usage: 0, limit });
   }
-  const prep = await prepare();
-  if (o.goOnStdin && !(await readGo())) return cancelled(o);
+  // Prepared beforehand by `allocate --stdin` (commands/allocate-session.ts), while the request was still on its way.
+  const prep = await (prepared ?? prepare());
   const ttl = allocationSettings(ctx.config).reservationTtlS;
   const { result } = await transact(
     ctx,
