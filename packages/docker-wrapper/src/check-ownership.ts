@@ -33,7 +33,7 @@ export async function checkTarget(
 ): Promise<ResolvedContainer | null> {
   const found = await resolveContainer(docker, ref);
   if (!found) return null;
-  const { identity, policy } = ctx;
+  const { identity } = ctx;
   const name = found.facts.name || ref;
   const { owner } = readOwner(found.facts, uidToName);
   if (identity.isAdmin) {
@@ -65,16 +65,22 @@ export async function checkTarget(
       name,
     );
   }
-  if (!problem) return found;
-  if (policy.mode === 'monitoring') {
-    logEvent('auth.bypass', {
-      user: identity.user,
-      source: EVENT_SOURCE,
-      details: { mode: 'monitoring', operation: opts.operation, allowed: true, reason: `would deny: ${problem.reason}` },
-    });
-    return found;
-  }
-  throw problem;
+  if (problem) enforceOwnership(ctx, problem, opts.operation);
+  return found;
+}
+
+/**
+ * Applies an ownership refusal (containers, volumes, images): thrown, except
+ * under `enforcement_mode: monitoring`, where it is logged as what would have
+ * been refused and let through.
+ */
+export function enforceOwnership(ctx: WrapperContext, problem: Denial, operation: string): void {
+  if (ctx.policy.mode !== 'monitoring') throw problem;
+  logEvent('auth.bypass', {
+    user: ctx.identity.user,
+    source: EVENT_SOURCE,
+    details: { mode: 'monitoring', operation, allowed: true, reason: `would deny: ${problem.reason}` },
+  });
 }
 
 /** Checks every reference; all lookups run at once. */

@@ -12,6 +12,7 @@ import { contextFlag, hostFlags, sameEndpoint } from './docker-endpoint.js';
 import { boolOption, hasOption, optionValues, type ParsedCommand, parseArgs } from './parse-args.js';
 import { type RunResult, resolveRealDocker, runReal, WrapperLoopError } from './real-docker.js';
 import { checkStartMemory } from './rules/aggregate-memory.js';
+import { checkVolumeRm, volumeCreateArgs } from './volume-commands.js';
 
 export type Outcome = RunResult;
 
@@ -187,16 +188,11 @@ async function decide(
     case 'admin-only':
       if (admin) return [...argv];
       throw new Denial('admin-only', `'docker ${operation}' is for administrators: ${spec.why}`, 'Ask an administrator.');
-    case 'volume-create': {
-      const opts = optionValues(parsed.options, '-o', '--opt');
-      if (!admin && opts.some((o) => /^(device=|o=.*\bbind\b)/i.test(o)))
-        throw new Denial(
-          'bind-mount',
-          'volume options that bind a host path are for administrators',
-          'Create a plain volume: docker volume create NAME.',
-        );
+    case 'volume-create':
+      return volumeCreateArgs(ctx, parsed);
+    case 'volume-rm':
+      await checkVolumeRm(ctx, docker, parsed, operation);
       return [...argv];
-    }
     case 'network-member': {
       // The member container, and any container it is linked to.
       const refs = [parsed.positionals[1]?.value, ...optionValues(parsed.options, '--link').map((l) => l.split(':')[0])];

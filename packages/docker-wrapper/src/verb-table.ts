@@ -26,8 +26,10 @@ export type VerbKind =
   | 'network-member'
   /** `container prune`: limited to the caller's containers. */
   | 'prune-own'
-  /** `volume create`: driver options that bind host paths are refused. */
+  /** `volume create`: labelled as the caller's; driver options that bind host paths are refused. */
   | 'volume-create'
+  /** `volume rm`: the caller's own volumes only (positionals name volumes). */
+  | 'volume-rm'
   /** Reaches past the wrapper's rules (swarm services, plugins, whole-host prune): admins only. */
   | 'admin-only';
 
@@ -293,6 +295,7 @@ export const GROUPS: Record<string, { verbs: Record<string, VerbSpec>; otherwise
           '-d',
           '--driver',
           '--label',
+          '--name',
           '-o',
           '--opt',
           '--availability',
@@ -308,6 +311,8 @@ export const GROUPS: Record<string, { verbs: Record<string, VerbSpec>; otherwise
         ],
         'none',
       ),
+      rm: v('volume-rm', [], 'none', true),
+      remove: v('volume-rm', [], 'none', true),
       prune: v('admin-only', ['--filter'], 'none', true, "it removes other users' volumes"),
     },
     otherwise: PASS,

@@ -23,10 +23,13 @@ export interface MountSpec {
   source?: string;
   /** `volume-opt`s, which let the local driver bind any host path. */
   volumeOpts: string[];
+  /** `volume-driver` and `volume-label`s: what docker creates a missing volume with. */
+  volumeDriver?: string;
+  volumeLabels: string[];
 }
 
 export function parseMountFlag(value: string): MountSpec {
-  const spec: MountSpec = { type: 'volume', volumeOpts: [] };
+  const spec: MountSpec = { type: 'volume', volumeOpts: [], volumeLabels: [] };
   for (const field of splitCsv(value)) {
     const eq = field.indexOf('=');
     const key = (eq < 0 ? field : field.slice(0, eq)).toLowerCase();
@@ -34,6 +37,8 @@ export function parseMountFlag(value: string): MountSpec {
     if (key === 'type') spec.type = val.toLowerCase();
     else if (key === 'source' || key === 'src') spec.source = val;
     else if (key === 'volume-opt') spec.volumeOpts.push(val);
+    else if (key === 'volume-driver') spec.volumeDriver = val;
+    else if (key === 'volume-label') spec.volumeLabels.push(val);
   }
   return spec;
 }

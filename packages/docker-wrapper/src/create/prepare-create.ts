@@ -16,12 +16,15 @@ import {
 } from '../rules/create-policy.js';
 import { refuseHostNetwork } from '../rules/host-network.js';
 import { checkMaxContainers } from '../rules/max-containers.js';
+import { checkNoDs01Labels } from '../rules/owner-label.js';
+import { checkVolumesForCreate, createOwnedVolume } from '../volume-ownership.js';
 import { deniedHostPath, parseMountFlag, volumeFlagSource } from './bind-mounts.js';
 import { gpuCount, gpuCountWithoutConfig } from './gpu-request.js';
 import { applyLimits, containerLimitsOf } from './limits.js';
+import { namedVolumesOfOptions } from './named-volumes.js';
 import { readKvFile } from './read-kv-file.js';
 
-/** Everything run/create will do, decided before anything is changed. */
+/** Everything run/create will do, decided before anything is changed (but the named volumes it creates, see prepareCreate). */
 export interface CreatePlan {
   owner: string;
   containerType: string;
@@ -50,7 +53,6 @@ const keyOf = (kv: string) => {
   return eq < 0 ? kv : kv.slice(0, eq);
 };
 
-/** Inspects and rewrites a run/create command line; throws a Denial for anything a rule refuses. */
 export interface PrepareHooks {
   /**
    * The GPU request and the container name, as soon as they are known: for a
@@ -60,6 +62,13 @@ export interface PrepareHooks {
   onGpuIntent?(name: string, count: number): void;
 }
 
+/**
+ * Inspects and rewrites a run/create command line; throws a Denial for
+ * anything a rule refuses. Once every rule has passed, the named volumes the
+ * container mounts that do not exist yet are created, labelled as the
+ * owner's, so they are owned from the start (a later refusal, such as no
+ * free GPU, leaves them behind, empty and the owner's).
+ */
 export async function prepareCreate(
   ctx: WrapperContext,
   parsed: ParsedCommand,
@@ -168,7 +177,13 @@ export async function prepareCreate(
     if (o.flag === '--volumes-from') joins.push({ flag: o.flag, ref: o.value.split(':')[0]! });
     if (o.flag === '--link') joins.push({ flag: o.flag, ref: o.value.split(':')[0]! });
   }
-  await Promise.all(joins.map((j) => checkTarget(ctx, docker, j.ref, { operation: `create ${j.flag}`, change: true })));
+  // Named volumes: another user's is refused; a missing one is created as the owner's once every check has passed.
+  const volumes = enforce ? namedVolumesOfOptions(options, cwd) : [];
+  for (const v of volumes) checkNoDs01Labels(v.labels, owner, 'volume');
+  const [missingVolumes] = await Promise.all([
+    checkVolumesForCreate(ctx, docker, volumes, `${parsed.verbPath.join(' ')} volume`),
+    ...joins.map((j) => checkTarget(ctx, docker, j.ref, { operation: `create ${j.flag}`, change: true })),
+  ]);
 
   const slice = resolved.slice;
   const cgroupParents = optionValues(options, '--cgroup-parent');
@@ -188,6 +203,8 @@ export async function prepareCreate(
     const requested = optionValues(options, '-m', '--memory').pop() ?? containerLimitsOf(values).memory;
     await checkAggregateMemory(docker, owned, resolved.aggregate, requested);
   }
+  // The one change made before the real client runs: docker would create these unlabelled, owned by nobody.
+  for (const v of missingVolumes) await createOwnedVolume(ctx, docker, v, owner, `${parsed.verbPath.join(' ')} volume`);
 
   const userOptions: string[] = [];
   const dropped = new Set<number>();

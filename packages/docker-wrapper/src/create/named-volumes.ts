@@ -1,0 +1,44 @@
+import { labelsOf } from '../rules/owner-label.js';
+import type { VolumeUse } from '../volume-ownership.js';
+import { parseMountFlag, volumeFlagSource } from './bind-mounts.js';
+
+/**
+ * A volume name the engine can look up. A source with a slash is neither a
+ * path docker binds nor a name any volume can have (the engine's router
+ * cannot address it): docker refuses it itself.
+ */
+const lookupable = (name: string) => name !== '' && !name.includes('/');
+
+/**
+ * Named volumes of a run/create command line: `-v NAME:/path[:opts]`
+ * (`--volume`, with `--volume-driver`), and `--mount type=volume,source=NAME`
+ * (`src=`, with its `volume-driver`, `volume-opt`s and `volume-label`s).
+ * Anonymous volumes (`-v /path`, a mount without a source) and host paths are
+ * not named volumes.
+ */
+export function namedVolumesOfOptions(options: readonly { flag: string; value?: string }[], cwd: string): VolumeUse[] {
+  const drivers = options.filter((o) => o.flag === '--volume-driver' && o.value !== undefined);
+  const volumeDriver = drivers.at(-1)?.value;
+  const out: VolumeUse[] = [];
+  for (const o of options) {
+    if (o.value === undefined) continue;
+    if (o.flag === '-v' || o.flag === '--volume') {
+      const parts = o.value.split(':');
+      const name = parts[0]!;
+      if (parts.length < 2 || volumeFlagSource(o.value, cwd) !== null || !lookupable(name)) continue;
+      out.push({ name, via: `${o.flag} ${o.value}`, ...(volumeDriver ? { driver: volumeDriver } : {}), driverOpts: {}, labels: {} });
+    } else if (o.flag === '--mount') {
+      const m = parseMountFlag(o.value);
+      if (m.type !== 'volume' || !m.source || !lookupable(m.source)) continue;
+      out.push({
+        name: m.source,
+        via: `--mount ${o.value}`,
+        ...(m.volumeDriver ? { driver: m.volumeDriver } : {}),
+        // volume-opt is KEY=VALUE like a label.
+        driverOpts: labelsOf(m.volumeOpts),
+        labels: labelsOf(m.volumeLabels),
+      });
+    }
+  }
+  return out;
+}
