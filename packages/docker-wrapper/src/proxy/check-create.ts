@@ -16,7 +16,10 @@ import {
 } from '../rules/create-policy.js';
 import { refuseHostNetwork } from '../rules/host-network.js';
 import { checkMaxContainers } from '../rules/max-containers.js';
+import { checkNoDs01Labels } from '../rules/owner-label.js';
+import { checkVolumesForCreate, createOwnedVolume } from '../volume-ownership.js';
 import { applyApiLimits, type LimitFields } from './api-limits.js';
+import { namedVolumesOfHostConfig } from './api-volumes.js';
 import type { UserSession } from './user-session.js';
 
 type Json = Record<string, unknown>;
@@ -194,7 +197,10 @@ export async function checkCreate(session: UserSession, body: Json, query: URLSe
   }
   for (const v of strings(host.VolumesFrom)) joins.push(check('VolumesFrom', v.split(':')[0]!));
   for (const v of strings(host.Links)) joins.push(check('Links', v.split(':')[0]!.replace(/^\//, '')));
-  await Promise.all(joins);
+  // Named volumes: another user's is refused; a missing one is created as the caller's once every check has passed.
+  const volumes = namedVolumesOfHostConfig(host);
+  for (const v of volumes) checkNoDs01Labels(v.labels, owner, 'volume');
+  const [missingVolumes] = await Promise.all([checkVolumesForCreate(ctx, docker, volumes, 'create volume'), ...joins]);
   for (const f of JOIN_FIELDS) {
     const v = host[f];
     if (typeof v !== 'string' || !v.startsWith('container:')) continue;
@@ -218,6 +224,8 @@ export async function checkCreate(session: UserSession, body: Json, query: URLSe
   await checkMaxContainers(owned, values);
 
   await checkAggregateMemory(docker, owned, resolved.aggregate, typeof host.Memory === 'number' ? host.Memory : null);
+  // The one change made before the engine sees the create: it would make these unlabelled, owned by nobody.
+  for (const v of missingVolumes) await createOwnedVolume(ctx, docker, v, owner, 'create volume');
 
   const perContainer = typeof values.max_gpu_slots_per_container === 'number' ? values.max_gpu_slots_per_container : null;
   const gpuCount = wantsGpu ? deviceRequestCount(gpuRequests, perContainer) : 0;

@@ -9,7 +9,10 @@ import { refuseHostNetwork } from '../rules/host-network.js';
 import { applyApiLimits, type LimitFields } from './api-limits.js';
 import { checkCreate } from './check-create.js';
 import { allocateForCreate, applyAllocation, settleAllocation } from './create-gpus.js';
+import { decideBuild, decideCommit, decideImageRemove, decideImageTag } from './decide-image.js';
+import { decideVolumeCreate, decideVolumeRemove } from './decide-volume.js';
 import { logCreated } from './log-create.js';
+import { needBody, parseJsonBody, type RequestInfo, withQuery } from './request-parts.js';
 import { isCanonicalTarget, pinContainer, type RoutedRequest, routeRequest, withOwnerFilter } from './route-request.js';
 import type { UserSession } from './user-session.js';
 
@@ -26,40 +29,10 @@ export type Decision =
     }
   | { action: 'refuse'; denial: Denial };
 
-export interface RequestInfo {
-  method: string;
-  url: string;
-  /** Reads the whole request body (only the routes that need it call this); undefined on an upgraded connection. */
-  readBody?: () => Promise<Buffer>;
-}
-
-type Json = Record<string, unknown>;
-
-function parseJsonBody(buf: Buffer): Json {
-  if (buf.length === 0) return {};
-  let v: unknown;
-  try {
-    v = JSON.parse(buf.toString('utf8'));
-  } catch {
-    throw new Denial('bad-request', 'the request body is not JSON', 'Send a JSON body.');
-  }
-  if (!v || typeof v !== 'object' || Array.isArray(v))
-    throw new Denial('bad-request', 'the request body is not a JSON object', 'Send a JSON object.');
-  return v as Json;
-}
-
-const withQuery = (url: string, query: URLSearchParams) => {
-  const q = query.toString();
-  return `${url.split('?')[0]}${q ? `?${q}` : ''}`;
-};
+export type { RequestInfo };
 
 /** The operation as events name it: method and path without the version prefix. */
 export const operationOf = (method: string, r: RoutedRequest) => `${method.toUpperCase()} ${r.apiPath}`;
-
-async function needBody(info: RequestInfo): Promise<Buffer> {
-  if (!info.readBody) throw new Denial('hijack', 'this request cannot ask for a hijacked connection', 'Send it without Upgrade.');
-  return info.readBody();
-}
 
 /**
  * The wrapper's rules on one Engine API request from `session.user`. Admins
@@ -117,32 +90,18 @@ export async function decideRequest(session: UserSession, info: RequestInfo): Pr
       throw new Denial('admin-only', `${operation} is for administrators: ${route.why}`, 'Ask an administrator.');
     case 'unknown':
       throw new Denial('unknown-endpoint', `${operation} is not an endpoint ds01 can check`, 'Ask an administrator if you need it.');
-    case 'build': {
-      const mode = query.get('networkmode');
-      if (mode && mode.toLowerCase() === 'host' && ctx.policy.deniedFlags.has('host-namespace'))
-        throw new Denial('host-namespace', 'a build with --network host shares the host network', 'Build without --network host.');
-      return pass;
-    }
-    case 'commit': {
-      const ref = query.get('container');
-      const found = ref ? await checkTarget(ctx, docker, ref, { operation, change: false }) : null;
-      if (!found) return pass;
-      const q = new URLSearchParams(query);
-      q.set('container', found.facts.id);
-      return { action: 'forward', path: withQuery(info.url, q) };
-    }
-    case 'volume-create': {
-      const raw = await needBody(info);
-      const body = parseJsonBody(raw);
-      const opts = (body.DriverOpts ?? {}) as Record<string, unknown>;
-      if (Object.entries(opts).some(([k, v]) => k.toLowerCase() === 'device' || (k.toLowerCase() === 'o' && /\bbind\b/i.test(String(v)))))
-        throw new Denial(
-          'bind-mount',
-          'volume options that bind a host path are for administrators',
-          'Create a plain volume: docker volume create NAME.',
-        );
-      return { ...pass, body: raw };
-    }
+    case 'build':
+      return decideBuild(session, info, query, operation);
+    case 'commit':
+      return decideCommit(session, info, query, operation);
+    case 'image-remove':
+      return decideImageRemove(session, info, route.name, query, operation);
+    case 'image-tag':
+      return decideImageTag(session, info, query, operation);
+    case 'volume-create':
+      return decideVolumeCreate(session, info);
+    case 'volume-remove':
+      return decideVolumeRemove(session, info, route.name, operation);
     case 'network-member': {
       const raw = await needBody(info);
       const body = parseJsonBody(raw);

@@ -5,7 +5,7 @@
  */
 
 export type Route =
-  /** Allowed as is: images, build, volumes and networks (listing, inspecting, creating, removing), version, info... */
+  /** Allowed as is: images (listing, inspecting, pulling...), volumes and networks (listing, inspecting), version, info... */
   | { kind: 'open' }
   /** `GET /containers/json`: the caller's containers only. */
   | { kind: 'list' }
@@ -24,10 +24,16 @@ export type Route =
   | { kind: 'network-member' }
   /** `POST /commit?container=`. */
   | { kind: 'commit' }
-  /** `POST /volumes/create`: driver options that bind host paths are refused. */
+  /** `POST /volumes/create`: labelled as the caller's; driver options that bind host paths are refused. */
   | { kind: 'volume-create' }
-  /** `POST /build`: `networkmode=host` is refused. */
+  /** `DELETE /volumes/{name}`: the caller's own volumes only. */
+  | { kind: 'volume-remove'; name: string }
+  /** `POST /build`: labelled as the caller's; `networkmode=host` is refused. */
   | { kind: 'build' }
+  /** `DELETE /images/{name}`: not another user's image; `force` on an unowned one is for admins. */
+  | { kind: 'image-remove'; name: string }
+  /** `POST /images/{name}/tag`: the tag may not be moved off another user's image. */
+  | { kind: 'image-tag'; name: string }
   | { kind: 'admin-only'; why: string }
   | { kind: 'unknown' };
 
@@ -94,8 +100,12 @@ export function routeRequest(method: string, url: string): RoutedRequest {
       case 'grpc':
         return { kind: 'open' };
       case 'images':
-        // Images carry no owner; a prune (with all=true, every unused image) removes everyone's.
-        return seg[1] === 'prune' && seg.length === 2 ? { kind: 'admin-only', why: "it removes other users' images" } : { kind: 'open' };
+        // A prune (with all=true, every unused image) removes everyone's. Image names contain slashes: the engine's
+        // routes are `DELETE /images/{name:.*}` and `POST /images/{name:.*}/tag`.
+        if (seg[1] === 'prune' && seg.length === 2) return { kind: 'admin-only', why: "it removes other users' images" };
+        if (m === 'DELETE' && seg.length >= 2) return { kind: 'image-remove', name: seg.slice(1).join('/') };
+        if (m === 'POST' && seg.length >= 3 && seg.at(-1) === 'tag') return { kind: 'image-tag', name: seg.slice(1, -1).join('/') };
+        return { kind: 'open' };
       case 'system':
         return seg[1] === 'df' && read && seg.length === 2 ? { kind: 'system-df' } : { kind: 'unknown' };
       case 'events':
@@ -125,7 +135,8 @@ export function routeRequest(method: string, url: string): RoutedRequest {
         if (seg.length === 1) return read ? { kind: 'open' } : { kind: 'unknown' };
         if (seg[1] === 'create') return { kind: 'volume-create' };
         if (seg[1] === 'prune') return { kind: 'admin-only', why: "it removes other users' volumes" };
-        return seg.length === 2 && (read || m === 'DELETE') ? { kind: 'open' } : { kind: 'admin-only', why: 'cluster volumes' };
+        if (seg.length === 2 && m === 'DELETE') return { kind: 'volume-remove', name: seg[1]! };
+        return seg.length === 2 && read ? { kind: 'open' } : { kind: 'admin-only', why: 'cluster volumes' };
       case 'networks':
         if (seg.length === 1 || seg[1] === 'create') return { kind: 'open' };
         if (seg[1] === 'prune') return { kind: 'admin-only', why: "it removes other users' networks" };

@@ -12,7 +12,7 @@ import { routeRequest } from './route-request.js';
 import { spliceUpgrade } from './splice-upgrade.js';
 import type { Sessions } from './user-session.js';
 
-/** Largest request body the rules read whole (create, update, exec, network connect, volume create). */
+/** Largest request body the rules read whole (create, update, exec, network connect, volume create, commit). */
 export const MAX_CHECKED_BODY = 4 * 1024 * 1024;
 
 export interface ServerDeps {

@@ -341,7 +341,19 @@ describe('route table', () => {
     expect(routeRequest('GET', '/v1.44/whatever').route.kind).toBe('unknown');
     expect(routeRequest('POST', '/v1.41/images/prune').route.kind).toBe('admin-only');
     expect(routeRequest('POST', '/v1.41/build/prune').route.kind).toBe('admin-only');
-    expect(routeRequest('DELETE', '/v1.41/images/busybox:latest').route.kind).toBe('open');
+    expect(routeRequest('DELETE', '/v1.41/images/busybox:latest').route).toEqual({ kind: 'image-remove', name: 'busybox:latest' });
+    // Image names have slashes (the engine routes `{name:.*}`).
+    expect(routeRequest('DELETE', '/images/ds01-test/busybox:latest').route).toEqual({
+      kind: 'image-remove',
+      name: 'ds01-test/busybox:latest',
+    });
+    expect(routeRequest('POST', '/v1.41/images/ds01-test/busybox:latest/tag?repo=x').route).toEqual({
+      kind: 'image-tag',
+      name: 'ds01-test/busybox:latest',
+    });
+    expect(routeRequest('GET', '/images/ds01-test/busybox:latest/json').route.kind).toBe('open');
+    expect(routeRequest('DELETE', '/v1.41/volumes/data').route).toEqual({ kind: 'volume-remove', name: 'data' });
+    expect(routeRequest('GET', '/v1.41/volumes/data').route.kind).toBe('open');
     const { isCanonicalTarget } = await import('../../src/proxy/index.js');
     expect(isCanonicalTarget('/v1.41/images/ds01-test/busybox:latest/json?x=%2F')).toBe(true);
     for (const odd of [

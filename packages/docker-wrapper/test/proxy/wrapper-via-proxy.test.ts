@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { execa } from 'execa';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeDocker, removeContainersByLabel, testImage, uniqueName } from '../../../../test-support/docker.js';
+import { describeDocker, dockerApi, removeContainersByLabel, testImage, uniqueName } from '../../../../test-support/docker.js';
 import { apiContainer, gpuBin, inspectContainer, realDocker, TEST_LABEL, wrapperBin } from '../helpers.js';
 import { apiAs, PROXY_CONFIG, type ProxyBox, startProxy } from './helpers.js';
 
@@ -98,6 +98,32 @@ describeDocker('the wrapper in front of the proxy (as the real user alice)', () 
     expect(own.exitCode).toBe(1);
     const privileged = box.readEvents().filter((e) => e.event_type === 'auth.denied' && e.details.rule === 'privileged');
     expect(privileged.map((e) => [e.source, e.user])).toEqual([['docker-wrapper', 'alice']]);
+  });
+
+  it('volumes through both: the wrapper’s owner label passes the proxy; a new volume is hers; bob’s is refused by the wrapper, logged once', async () => {
+    const made = uniqueName('alice-wrapped-vol');
+    const fresh = uniqueName('alice-wrapped-new');
+    const bobVol = uniqueName('bob-wrapped-vol');
+    await dockerApi('POST', '/volumes/create', { Name: bobVol, Labels: { 'ds01.user': 'bob' } });
+    try {
+      const c = await wrapperAsAlice(['volume', 'create', made]);
+      expect(c.exitCode, `${c.stderr}\n${box.stderr()}`).toBe(0);
+      expect((await dockerApi<{ Labels: Record<string, string> }>('GET', `/volumes/${made}`)).json?.Labels).toEqual({
+        'ds01.user': 'alice',
+      });
+      const run = await wrapperAsAlice(['run', '--rm', '--network', 'none', '-v', `${fresh}:/d`, testImage, 'true']);
+      expect(run.exitCode, `${run.stderr}\n${box.stderr()}`).toBe(0);
+      expect((await dockerApi<{ Labels: Record<string, string> }>('GET', `/volumes/${fresh}`)).json?.Labels).toEqual({
+        'ds01.user': 'alice',
+      });
+      const steal = await wrapperAsAlice(['volume', 'rm', bobVol]);
+      expect(String(steal.stderr)).toContain('ds01: refused (not-owner)');
+      expect((await dockerApi('GET', `/volumes/${bobVol}`)).status).toBe(200);
+      const denials = box.readEvents().filter((e) => e.event_type === 'auth.denied' && e.details.target === bobVol);
+      expect(denials.map((e) => [e.source, e.user])).toEqual([['docker-wrapper', 'alice']]);
+    } finally {
+      for (const v of [made, fresh, bobVol]) await dockerApi('DELETE', `/volumes/${v}`);
+    }
   });
 
   it('alice cannot append to the log, and what she sends to the relay is hers, of a wrapper type, with valid details (§7 B11)', async () => {

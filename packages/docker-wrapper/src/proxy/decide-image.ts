@@ -1,0 +1,96 @@
+import { LABELS } from '@ds01/events-core/labels';
+import { checkTarget } from '../check-ownership.js';
+import { Denial } from '../deny.js';
+import { checkNoDs01Labels, labelsOfJson, withOwnerLabel } from '../rules/owner-label.js';
+import type { Decision } from './decide-request.js';
+import { checkImageRemoval, checkTagTarget } from './image-ownership.js';
+import { needBody, parseJsonBody, type RequestInfo, withQuery } from './request-parts.js';
+import type { UserSession } from './user-session.js';
+
+/** `POST /build`: the image is labelled as the caller's; host networking and moving another user's tag are refused. */
+export async function decideBuild(session: UserSession, info: RequestInfo, query: URLSearchParams, operation: string): Promise<Decision> {
+  const { ctx, user } = session;
+  const mode = query.get('networkmode');
+  if (mode && mode.toLowerCase() === 'host' && ctx.policy.deniedFlags.has('host-namespace'))
+    throw new Denial('host-namespace', 'a build with --network host shares the host network', 'Build without --network host.');
+  let given: unknown = {};
+  const raw = query.get('labels');
+  if (raw) {
+    try {
+      given = JSON.parse(raw);
+    } catch {
+      throw new Denial('bad-request', 'the build labels are not JSON', 'Send labels as a JSON object.');
+    }
+  }
+  // Labels of the query are applied after the Dockerfile's (both builders), so the owner label wins over a LABEL in it.
+  const labels = withOwnerLabel(labelsOfJson(given), user, 'image');
+  await Promise.all(query.getAll('t').map((t) => checkTagTarget(session, t, operation)));
+  const q = new URLSearchParams(query);
+  q.set('labels', JSON.stringify(labels));
+  return { action: 'forward', path: withQuery(info.url, q) };
+}
+
+/** A Dockerfile LABEL instruction among commit changes that names a ds01.* label (quotes and escapes dropped). */
+function ds01LabelChange(changes: readonly string[], user: string): string | undefined {
+  // The engine reads the changes as one Dockerfile, one per line; a backslash at a line's end continues it.
+  const lines = changes
+    .join('\n')
+    .replace(/\\\r?\n/g, ' ')
+    .split(/\r?\n/);
+  return lines.find((line) => {
+    const words = line.trim();
+    if (!/^label\s/i.test(words)) return false;
+    const plain = words.replace(/["'\\]/g, '');
+    return plain.includes('ds01.') && plain.replace(/^label\s+/i, '') !== `${LABELS.user}=${user}`;
+  });
+}
+
+/**
+ * `POST /commit`: the container must be the caller's (pinned to the checked
+ * id), the image is labelled as the caller's, and a tag it writes may not be
+ * moved off another user's image. The engine builds the committed config from
+ * the body, then applies `changes` in order, then fills what is missing from
+ * the container's: a last `LABEL ds01.user=<user>` change therefore wins.
+ */
+export async function decideCommit(session: UserSession, info: RequestInfo, query: URLSearchParams, operation: string): Promise<Decision> {
+  const { ctx, docker, user } = session;
+  const ref = query.get('container');
+  const found = ref ? await checkTarget(ctx, docker, ref, { operation, change: false }) : null;
+  const raw = await needBody(info);
+  // The Docker CLI sends no body (or `null`) unless a config is given.
+  const text = raw.toString('utf8').trim();
+  if (text !== '' && text !== 'null') checkNoDs01Labels(labelsOfJson(parseJsonBody(raw).Labels), user, 'image');
+  const changes = query.getAll('changes');
+  const bad = ds01LabelChange(changes, user);
+  if (bad) throw new Denial('ds01-label', `the change '${bad.trim()}' sets a label of ds01's`, 'Remove it; ds01 labels your image itself.');
+  const repo = query.get('repo');
+  if (repo) await checkTagTarget(session, query.get('tag') ? `${repo}:${query.get('tag')}` : repo, operation);
+  const q = new URLSearchParams(query);
+  if (found) q.set('container', found.facts.id);
+  q.append('changes', `LABEL "${LABELS.user}"="${user}"`);
+  return { action: 'forward', path: withQuery(info.url, q), body: raw };
+}
+
+/** `DELETE /images/{name}`. */
+export async function decideImageRemove(
+  session: UserSession,
+  info: RequestInfo,
+  name: string,
+  query: URLSearchParams,
+  operation: string,
+): Promise<Decision> {
+  await checkImageRemoval(session, name, query, operation);
+  return { action: 'forward', path: info.url };
+}
+
+/** `POST /images/{name}/tag?repo=&tag=`: the tag may not be moved off another user's image. */
+export async function decideImageTag(
+  session: UserSession,
+  info: RequestInfo,
+  query: URLSearchParams,
+  operation: string,
+): Promise<Decision> {
+  const repo = query.get('repo');
+  if (repo) await checkTagTarget(session, query.get('tag') ? `${repo}:${query.get('tag')}` : repo, operation);
+  return { action: 'forward', path: info.url };
+}

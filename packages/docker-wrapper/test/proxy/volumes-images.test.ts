@@ -1,0 +1,291 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeDocker, dockerApi, removeContainersByLabel, testImage, uniqueName } from '../../../../test-support/docker.js';
+import { inspectContainer, TEST_LABEL } from '../helpers.js';
+import { apiAs, asUser, dockerAs, type ProxyBox, startProxy } from './helpers.js';
+
+const LABEL_KEY = TEST_LABEL.split('=')[0]!;
+
+type Labels = Record<string, string> | null;
+const volumeLabels = async (name: string): Promise<Labels | undefined> => {
+  const r = await dockerApi<{ Labels: Labels }>('GET', `/volumes/${name}`);
+  return r.status === 404 ? undefined : (r.json?.Labels ?? null);
+};
+const image = async (ref: string) => {
+  const r = await dockerApi<{ Id: string; Config: { Labels: Labels } }>('GET', `/images/${ref}/json`);
+  return r.status === 404 ? null : r.json!;
+};
+
+/** wrapper-spec §7 B6: named volumes and images belong to their creator, through the proxy as the real users. */
+describeDocker('the proxy: ownership of named volumes and images', () => {
+  let box: ProxyBox;
+  let bobVol: string;
+  let unownedVol: string;
+  let bobImage: string;
+  let ctxDir: string;
+  const volumes: string[] = [];
+  const images: string[] = [];
+
+  const denied = (rule: string) =>
+    box
+      .readEvents()
+      .filter((e) => e.event_type === 'auth.denied' && e.user === 'alice' && e.details.rule === rule && e.source === 'ds01-docker-proxy');
+  const vol = (prefix: string) => {
+    const name = uniqueName(prefix);
+    volumes.push(name);
+    return name;
+  };
+  const tag = (prefix: string) => {
+    const t = `ds01-test/${uniqueName(prefix)}:1`;
+    images.push(t);
+    return t;
+  };
+  /** `docker build` (the legacy builder, as the Debian CLI has no buildx) as the user, through their socket. */
+  const buildAs = (user: string, t: string, ...flags: string[]) =>
+    asUser(box, user, ['/usr/bin/docker', 'build', '-q', ...flags, '-t', t, ctxDir], undefined, { DOCKER_BUILDKIT: '0' });
+
+  beforeAll(async () => {
+    box = await startProxy(['alice', 'bob', 'dana'], undefined, ['--denials-per-minute', '10000']);
+    bobVol = vol('bobvol');
+    unownedVol = vol('sharedvol');
+    const b = await dockerApi('POST', '/volumes/create', { Name: bobVol, Labels: { 'ds01.user': 'bob', [LABEL_KEY]: '1' } });
+    const u = await dockerApi('POST', '/volumes/create', { Name: unownedVol, Labels: { [LABEL_KEY]: '1' } });
+    if (b.status !== 201 || u.status !== 201) throw new Error(`volumes: ${b.text} ${u.text}`);
+    ctxDir = path.join(box.dir, 'build-context');
+    fs.mkdirSync(ctxDir, { mode: 0o755 });
+    // A LABEL in the Dockerfile cannot claim the image for someone else: the proxy's label is applied after it.
+    fs.writeFileSync(path.join(ctxDir, 'Dockerfile'), `FROM ${testImage}\nLABEL ${TEST_LABEL} ds01.user=carol\n`);
+    bobImage = tag('bob-image');
+    const built = await buildAs('bob', bobImage);
+    if (built.exitCode !== 0) throw new Error(`bob's build: ${built.stderr}`);
+  });
+  afterAll(async () => {
+    await removeContainersByLabel(TEST_LABEL);
+    for (const v of volumes) await dockerApi('DELETE', `/volumes/${v}?force=1`);
+    for (const i of images) await dockerApi('DELETE', `/images/${i}?force=1`);
+    await box?.stop();
+  });
+
+  it('alice’s volume create is labelled hers; a ds01 label of someone else’s is refused', async () => {
+    const mine = vol('alicevol');
+    const r = await dockerAs(box, 'alice', ['volume', 'create', '--label', TEST_LABEL, mine]);
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    expect(await volumeLabels(mine)).toEqual({ 'ds01.user': 'alice', [LABEL_KEY]: '1' });
+    const before = denied('ds01-label').length;
+    const forged = vol('forged');
+    const f = await dockerAs(box, 'alice', ['volume', 'create', '--label', 'ds01.user=bob', forged]);
+    expect(f.exitCode).not.toBe(0);
+    expect(String(f.stderr)).toContain('ds01: ds01-label:');
+    expect(await volumeLabels(forged)).toBeUndefined();
+    // Saying what the proxy writes anyway is accepted (the wrapper in front of the proxy does).
+    const own = vol('selflabel');
+    expect((await apiAs(box, 'alice', 'POST', '/v1.41/volumes/create', { Name: own, Labels: { 'ds01.user': 'alice' } })).status).toBe(201);
+    expect((await volumeLabels(own))?.['ds01.user']).toBe('alice');
+    expect(denied('ds01-label').length).toBe(before + 1);
+  });
+
+  const mountsOfBob: [string, () => string[]][] = [
+    ['-v', () => ['-v', `${bobVol}:/data`]],
+    ['-v with options', () => ['-v', `${bobVol}:/data:ro`]],
+    ['--mount source=', () => ['--mount', `type=volume,source=${bobVol},target=/data`]],
+    ['--mount src= (type left out)', () => ['--mount', `src=${bobVol},dst=/data`]],
+  ];
+
+  it.each(mountsOfBob)('mounting bob’s volume with %s is refused (not-owner); no container', async (_what, flags) => {
+    const before = denied('not-owner').length;
+    const name = uniqueName('alice-steal');
+    const r = await dockerAs(box, 'alice', ['run', '-d', '--name', name, '-l', TEST_LABEL, ...flags(), testImage, 'sleep', '30']);
+    expect(r.exitCode).not.toBe(0);
+    expect(String(r.stderr)).toContain(`ds01: not-owner: volume '${bobVol}' belongs to bob`);
+    expect(await inspectContainer(name)).toBeNull();
+    const events = denied('not-owner').slice(before);
+    expect(events).toHaveLength(1);
+    expect(events[0]!.details.target).toBe(bobVol);
+  });
+
+  it('the raw API: Binds and Mounts of bob’s volume are refused', async () => {
+    for (const host of [{ Binds: [`${bobVol}:/data`] }, { Mounts: [{ Type: 'volume', Source: bobVol, Target: '/data' }] }]) {
+      const name = uniqueName('alice-raw-steal');
+      const r = await apiAs(box, 'alice', 'POST', `/v1.41/containers/create?name=${name}`, {
+        Image: testImage,
+        Labels: { [LABEL_KEY]: '1' },
+        HostConfig: { NetworkMode: 'none', ...host },
+      });
+      expect(r.status).toBe(403);
+      expect((r.json as { message: string }).message).toMatch(/^ds01: not-owner: volume /);
+      expect(await inspectContainer(name)).toBeNull();
+    }
+  });
+
+  it('a volume name that does not exist yet is created labelled hers; an unowned volume can be mounted', async () => {
+    const byV = vol('newv');
+    const byMount = vol('newmount');
+    const name = uniqueName('alice-vols');
+    const r = await dockerAs(box, 'alice', [
+      'run',
+      '--name',
+      name,
+      '-l',
+      TEST_LABEL,
+      '--network',
+      'none',
+      '-v',
+      `${byV}:/a`,
+      '--mount',
+      `type=volume,src=${byMount},dst=/b,volume-label=${TEST_LABEL}`,
+      '-v',
+      `${unownedVol}:/c`,
+      testImage,
+      'sh',
+      '-c',
+      'echo hi > /a/f && echo hi > /b/f && echo hi > /c/f',
+    ]);
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    expect(await volumeLabels(byV)).toEqual({ 'ds01.user': 'alice' });
+    expect(await volumeLabels(byMount)).toEqual({ 'ds01.user': 'alice', [LABEL_KEY]: '1' });
+    expect(await volumeLabels(unownedVol)).toEqual({ [LABEL_KEY]: '1' });
+    // A volume-label of ds01's is refused like any other.
+    const forged = vol('forgedmount');
+    const f = await dockerAs(box, 'alice', [
+      'create',
+      '-l',
+      TEST_LABEL,
+      '--mount',
+      `type=volume,src=${forged},dst=/b,volume-label=ds01.user=bob`,
+      testImage,
+    ]);
+    expect(String(f.stderr)).toContain('ds01: ds01-label:');
+    expect(await volumeLabels(forged)).toBeUndefined();
+  });
+
+  it('volume rm: bob’s is refused, an unowned one is refused, her own is removed', async () => {
+    const notOwner = denied('not-owner').length;
+    const r = await dockerAs(box, 'alice', ['volume', 'rm', bobVol]);
+    expect(r.exitCode).not.toBe(0);
+    expect(String(r.stderr)).toContain(`ds01: not-owner: volume '${bobVol}' belongs to bob`);
+    expect(await volumeLabels(bobVol)).toBeDefined();
+    const u = await dockerAs(box, 'alice', ['volume', 'rm', '-f', unownedVol]);
+    expect(String(u.stderr)).toContain('ds01: unowned-volume: ');
+    expect(String(u.stderr)).toContain('only administrators remove volumes without an owner');
+    expect(await volumeLabels(unownedVol)).toBeDefined();
+    const mine = vol('alice-rm');
+    expect((await dockerAs(box, 'alice', ['volume', 'create', mine])).exitCode).toBe(0);
+    const ok = await dockerAs(box, 'alice', ['volume', 'rm', mine]);
+    expect(ok.exitCode, String(ok.stderr)).toBe(0);
+    expect(await volumeLabels(mine)).toBeUndefined();
+    expect(denied('not-owner').length).toBe(notOwner + 1);
+    expect(denied('unowned-volume').at(-1)?.details.target).toBe(unownedVol);
+    // Listing and inspecting stay open.
+    expect((await dockerAs(box, 'alice', ['volume', 'inspect', bobVol])).exitCode).toBe(0);
+  });
+
+  it('a build is labelled hers, whatever the Dockerfile says; a ds01 build label is refused', async () => {
+    const t = tag('alice-build');
+    const r = await buildAs('alice', t);
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    expect((await image(t))!.Config.Labels).toMatchObject({ 'ds01.user': 'alice', [LABEL_KEY]: '1' });
+    expect((await image(bobImage))!.Config.Labels?.['ds01.user']).toBe('bob');
+    const before = denied('ds01-label').length;
+    const forged = tag('forged-build');
+    const f = await buildAs('alice', forged, '--label', 'ds01.user=bob');
+    expect(String(f.stderr)).toContain('ds01: ds01-label:');
+    expect(await image(forged)).toBeNull();
+    expect(denied('ds01-label').length).toBe(before + 1);
+  });
+
+  it('a commit is labelled hers, even when its changes say otherwise', async () => {
+    const name = uniqueName('alice-commit');
+    expect((await dockerAs(box, 'alice', ['create', '--name', name, '-l', TEST_LABEL, testImage, 'true'])).exitCode).toBe(0);
+    const t = tag('alice-commit');
+    const c = await dockerAs(box, 'alice', ['commit', name, t]);
+    expect(c.exitCode, String(c.stderr)).toBe(0);
+    expect((await image(t))!.Config.Labels?.['ds01.user']).toBe('alice');
+    const forged = tag('forged-commit');
+    const f = await dockerAs(box, 'alice', ['commit', '-c', 'LABEL ds01.user=bob', name, forged]);
+    expect(String(f.stderr)).toContain('ds01: ds01-label:');
+    expect(await image(forged)).toBeNull();
+    const body = await apiAs(box, 'alice', 'POST', `/v1.41/commit?container=${name}&repo=${forged.split(':')[0]}&tag=1`, {
+      Labels: { 'ds01.user': 'bob' },
+    });
+    expect(body.status).toBe(403);
+    expect(await image(forged)).toBeNull();
+  });
+
+  it('rmi: bob’s image is refused and stays; her own is removed', async () => {
+    const before = denied('not-owner').length;
+    for (const args of [
+      ['rmi', bobImage],
+      ['rmi', '-f', bobImage],
+      ['image', 'rm', (await image(bobImage))!.Id.slice(7, 19)],
+    ]) {
+      const r = await dockerAs(box, 'alice', args);
+      expect(r.exitCode, args.join(' ')).not.toBe(0);
+      expect(String(r.stderr)).toContain('ds01: not-owner: image ');
+    }
+    expect((await image(bobImage))?.Config.Labels?.['ds01.user']).toBe('bob');
+    expect(denied('not-owner').length).toBe(before + 3);
+    const t = tag('alice-rmi');
+    expect((await buildAs('alice', t)).exitCode).toBe(0);
+    const ok = await dockerAs(box, 'alice', ['rmi', t]);
+    expect(ok.exitCode, String(ok.stderr)).toBe(0);
+    expect(await image(t)).toBeNull();
+  });
+
+  it('rmi of an unlabelled image: -f is refused (unowned-image), plain rmi of an unused one is allowed', async () => {
+    const t = tag('unowned');
+    const [repo, version] = t.split(':') as [string, string];
+    expect((await dockerApi('POST', `/images/${testImage}/tag?repo=${repo}&tag=${version}`)).status).toBe(201);
+    const before = denied('unowned-image').length;
+    const forced = await dockerAs(box, 'alice', ['rmi', '-f', t]);
+    expect(forced.exitCode).not.toBe(0);
+    expect(String(forced.stderr)).toContain('ds01: unowned-image: ');
+    expect(await image(t)).not.toBeNull();
+    expect(denied('unowned-image').length).toBe(before + 1);
+    const plain = await dockerAs(box, 'alice', ['rmi', t]);
+    expect(plain.exitCode, String(plain.stderr)).toBe(0);
+    expect(await image(t)).toBeNull();
+    expect(await image(testImage)).not.toBeNull();
+  });
+
+  it('tagging over bob’s tag is refused (tag, build -t, commit); a new tag of his image is allowed', async () => {
+    const bobId = (await image(bobImage))!.Id;
+    const before = denied('not-owner').length;
+    const r = await dockerAs(box, 'alice', ['tag', testImage, bobImage]);
+    expect(r.exitCode).not.toBe(0);
+    expect(String(r.stderr)).toContain(`ds01: not-owner: the tag '${bobImage}' is on bob's image`);
+    const b = await buildAs('alice', bobImage);
+    expect(String(b.stderr)).toContain('ds01: not-owner: ');
+    const name = uniqueName('alice-commit-over');
+    expect((await dockerAs(box, 'alice', ['create', '--name', name, '-l', TEST_LABEL, testImage, 'true'])).exitCode).toBe(0);
+    const c = await dockerAs(box, 'alice', ['commit', name, bobImage]);
+    expect(String(c.stderr)).toContain('ds01: not-owner: ');
+    expect((await image(bobImage))!.Id).toBe(bobId);
+    expect(denied('not-owner').length).toBe(before + 3);
+    const copy = tag('copy-of-bob');
+    const ok = await dockerAs(box, 'alice', ['tag', bobImage, copy]);
+    expect(ok.exitCode, String(ok.stderr)).toBe(0);
+    expect((await image(copy))!.Id).toBe(bobId);
+  });
+
+  it('an admin is untouched: mounts and removes others’ volumes, forces the removal of unowned images', async () => {
+    const name = uniqueName('dana-mount');
+    const run = await dockerAs(box, 'dana', ['run', '--rm', '--name', name, '--network', 'none', '-v', `${bobVol}:/d`, testImage, 'true']);
+    expect(run.exitCode, String(run.stderr)).toBe(0);
+    const fresh = vol('dana-new');
+    expect((await dockerAs(box, 'dana', ['run', '--rm', '--network', 'none', '-v', `${fresh}:/d`, testImage, 'true'])).exitCode).toBe(0);
+    // Not created by the proxy for her: docker creates it, unlabelled.
+    expect(await volumeLabels(fresh)).toBeNull();
+    // The unowned volume of the tests above is in use by alice's container: another one.
+    const shared = vol('dana-shared');
+    await dockerApi('POST', '/volumes/create', { Name: shared });
+    expect((await dockerAs(box, 'dana', ['volume', 'rm', shared])).exitCode).toBe(0);
+    expect(await volumeLabels(shared)).toBeUndefined();
+    expect((await dockerAs(box, 'dana', ['volume', 'rm', bobVol])).exitCode).toBe(0);
+    const t = tag('dana-unowned');
+    const [repo, version] = t.split(':') as [string, string];
+    await dockerApi('POST', `/images/${testImage}/tag?repo=${repo}&tag=${version}`);
+    expect((await dockerAs(box, 'dana', ['rmi', '-f', t])).exitCode).toBe(0);
+    expect(box.readEvents().filter((e) => e.event_type === 'auth.denied' && e.user === 'dana')).toEqual([]);
+  });
+});
