@@ -94,7 +94,7 @@ for (const c of cases) {
     wrapped.push(c.via === 'node' ? time(process.execPath, [wrapperJs, ...c.args]) : time(c.via, c.args));
     // The wrapper binds the GPU reservation in the background after it returns: let that
     // finish, so it does not run into the next measurement (of either client).
-    for (let w = 0; w < 100 && spawnSync('pgrep', ['-f', 'ds01-gpu.cjs bind']).status === 0; w++) spawnSync('sleep', ['0.05']);
+    for (let w = 0; w < 100 && spawnSync('pgrep', ['-f', 'ds01-gpu.cjs']).status === 0; w++) spawnSync('sleep', ['0.05']);
     if (c.cleanup) {
       const ids = d('ps', '-aq', '--filter', 'label=ds01-bench.run=1');
       if (ids) d('rm', '-f', ...ids.split('\n'));

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa, type Options, type Result } from 'execa';
-import { dockerApi } from '../../../test-support/docker.js';
+import { dockerApi, dockerHost } from '../../../test-support/docker.js';
 import { fakeNvidiaSmi } from '../../../test-support/fake-gpus.js';
 
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -146,4 +146,24 @@ export async function attempt(args: string[], env: Record<string, string>): Prom
   } finally {
     process.stderr.write = write;
   }
+}
+
+/**
+ * Lets the group `docker` open the test daemon's socket (root:root 0660 in a root-only directory), as on a
+ * default install, for tests that run as a real user. Returns the undo.
+ */
+export function shareDockerSocket(): () => void {
+  const sock = dockerHost.replace(/^unix:\/\//, '');
+  const before = fs.statSync(sock);
+  const dirMode = fs.statSync(path.dirname(sock)).mode & 0o777;
+  fs.chmodSync(path.dirname(sock), dirMode | 0o011);
+  const group = fs
+    .readFileSync('/etc/group', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('docker:'));
+  fs.chownSync(sock, 0, Number(group!.split(':')[2]));
+  return () => {
+    fs.chownSync(sock, before.uid, before.gid);
+    fs.chmodSync(path.dirname(sock), dirMode);
+  };
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeDocker, dockerHost, removeContainersByLabel, testImage, uniqueName } from '../../../test-support/docker.js';
-import { inspectContainer, makeSandbox, realDocker, type Sandbox, TEST_LABEL, wrapper, wrapperBin } from './helpers.js';
+import { inspectContainer, makeSandbox, realDocker, type Sandbox, shareDockerSocket, TEST_LABEL, wrapper, wrapperBin } from './helpers.js';
 
 const sh = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
@@ -154,30 +154,14 @@ describeDocker('transparency through the wrapper', () => {
 
 describeDocker('as the real unprivileged user alice (uid/gid of alice, in group docker)', () => {
   let box: Sandbox;
-  let sock: string;
-  let before: fs.Stats;
-  let dirMode: number;
+  let unshare: () => void;
   beforeAll(() => {
     box = makeSandbox();
     fs.chmodSync(box.dir, 0o777);
-    sock = dockerHost.replace(/^unix:\/\//, '');
-    before = fs.statSync(sock);
-    dirMode = fs.statSync(path.dirname(sock)).mode & 0o777;
-    // Its directory is root-only too: let others through to the socket.
-    fs.chmodSync(path.dirname(sock), dirMode | 0o011);
-    // The private daemon's socket is root:root 0660; hand it to the docker group, as on a default install.
-    const docker = Number(
-      fs
-        .readFileSync('/etc/group', 'utf8')
-        .split('\n')
-        .find((l) => l.startsWith('docker:'))!
-        .split(':')[2],
-    );
-    fs.chownSync(sock, 0, docker);
+    unshare = shareDockerSocket();
   });
   afterAll(async () => {
-    fs.chownSync(sock, before.uid, before.gid);
-    fs.chmodSync(path.dirname(sock), dirMode);
+    unshare();
     await removeContainersByLabel(TEST_LABEL);
     box.cleanup();
   });

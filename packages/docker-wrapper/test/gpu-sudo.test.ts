@@ -1,0 +1,107 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { execa } from 'execa';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { describeDocker, removeContainersByLabel, testImage, uniqueName } from '../../../test-support/docker.js';
+import { gpuBin, inspectContainer, makeSandbox, type Sandbox, shareDockerSocket, TEST_LABEL, wrapperBin } from './helpers.js';
+
+// The production path of `docker run --gpus`: a real unprivileged user runs the wrapper, which reaches the
+// allocator through `sudo -n` (Debian's sudoers: env_reset, use_pty). The allocator session must get its
+// request through sudo, answer, and still bind after the wrapper (and its end of the pipes) is gone.
+const hasSudo = fs.existsSync('/usr/bin/sudo');
+// biome-ignore lint/suspicious/noUndeclaredEnvVars: CI marker, set by .ci/run
+if (!hasSudo && process.env.CI) throw new Error('sudo is missing: .ci/run installs it');
+
+const CONFIG = `
+defaults:
+  max_gpu_equivalents: 2
+  max_gpu_slots_per_container: 1
+  allow_full_gpu: true
+  gpu_hold_after_stop_h: 0
+`;
+
+// Only what points the allocator at this test's sandbox survives sudo's env_reset; a site's rule keeps none of it.
+const KEEP = ['DS01_CONFIG', 'DS01_STATE_DIR', 'DS01_EVENTS_FILE', 'DS01_NVIDIA_SMI', 'DS01_FAKE_GPUS', 'DOCKER_HOST'];
+
+describeDocker('GPUs as a real user, through sudo', () => {
+  if (!hasSudo) {
+    it.skip('needs sudo (apt-get install sudo)', () => {});
+    return;
+  }
+  let box: Sandbox;
+  let unshare: () => void;
+  const sudoers = `/etc/sudoers.d/ds01-test-gpu-${process.pid}`;
+  beforeAll(() => {
+    box = makeSandbox(CONFIG);
+    fs.chmodSync(box.dir, 0o777);
+    const rule = [`Defaults:alice env_keep += "${KEEP.join(' ')}"`, `alice ALL=(root) NOPASSWD: ${process.execPath} ${gpuBin} *`, ''].join(
+      '\n',
+    );
+    fs.writeFileSync(`${sudoers}.tmp`, rule, { mode: 0o440 });
+    execFileSync('visudo', ['-cqf', `${sudoers}.tmp`]);
+    fs.renameSync(`${sudoers}.tmp`, sudoers);
+    // The wrapper, running as alice, appends her container.create to the sandbox's log.
+    fs.writeFileSync(box.events, '');
+    fs.chmodSync(box.events, 0o666);
+    unshare = shareDockerSocket();
+  });
+  afterEach(async () => {
+    await removeContainersByLabel(TEST_LABEL);
+  });
+  afterAll(() => {
+    fs.rmSync(sudoers, { force: true });
+    unshare();
+    box.cleanup();
+  });
+
+  const boundInState = async (name: string, withinMs: number) => {
+    const file = path.join(box.state, 'gpu-state.json');
+    const deadline = Date.now() + withinMs;
+    for (;;) {
+      const a = fs.existsSync(file)
+        ? (
+            JSON.parse(fs.readFileSync(file, 'utf8')) as {
+              allocations: { container: string; state: string; container_id: string | null }[];
+            }
+          ).allocations.find((x) => x.container === name)
+        : undefined;
+      if (a?.container_id || Date.now() > deadline) return a;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+
+  /** alice's `docker …` through the wrapper, inside a pseudo-terminal (as at a shell prompt: sudo then uses a pty of its own). */
+  const asAliceOnATerminal = (args: string[]) => {
+    const env = box.env(null, { HOME: box.dir });
+    const quoted = ['runuser', '-u', 'alice', '--', process.execPath, wrapperBin, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`);
+    return execa('script', ['-qec', quoted.join(' '), '/dev/null'], { env, extendEnv: false, reject: false, stdin: 'ignore' });
+  };
+
+  it('run -d --gpus 1 as alice: allocated through sudo, and bound after the wrapper has ended', { timeout: 120_000 }, async () => {
+    const name = uniqueName('sudo-gpu');
+    const r = await asAliceOnATerminal(['run', '-d', '--name', name, '-l', TEST_LABEL, '--gpus', '1', testImage, 'sleep', '30']);
+    expect(r.exitCode, String(r.stdout)).toBe(0);
+    const c = (await inspectContainer(name))!;
+    expect(c.Config.Labels['ds01.user']).toBe('alice');
+    const uuid = c.Config.Labels['ds01.gpu.uuids'];
+    expect(c.HostConfig.DeviceRequests?.[0]?.DeviceIDs).toEqual([uuid]);
+    // Read from the state file, not through ds01-gpu (which would bind it by name itself).
+    expect(await boundInState(name, 15_000)).toMatchObject({ state: 'active', container_id: c.Id });
+    const allocate = box.readEvents().find((e) => e.event_type === 'gpu.allocate' && e.details.container === name);
+    expect(allocate?.user).toBe('alice');
+  });
+
+  it('a refused GPU run as alice reserves nothing, and leaves no allocator behind', { timeout: 60_000 }, async () => {
+    const name = uniqueName('sudo-refused');
+    const r = await asAliceOnATerminal(['run', '-d', '--name', name, '--privileged', '--gpus', '1', testImage, 'true']);
+    expect(r.exitCode).toBe(1);
+    expect(String(r.stdout)).toContain('refused (privileged)');
+    const sessions = async () => (await execa('pgrep', ['-f', `${gpuBin} allocate --stdin`], { reject: false })).exitCode === 0;
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline && (await sessions())) await new Promise((res) => setTimeout(res, 100));
+    expect(await sessions()).toBe(false);
+    expect(box.readEvents().filter((e) => e.event_type.startsWith('gpu.') && e.details.container === name)).toEqual([]);
+    expect(await inspectContainer(name)).toBeNull();
+  });
+});
