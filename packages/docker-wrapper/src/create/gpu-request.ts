@@ -78,11 +78,6 @@ export function gpuCount(values: readonly string[], perContainerMax: number | nu
   return total;
 }
 
-/** The same count when no value is `all` (whose count is the site's per-container maximum); else null. */
-export function gpuCountWithoutConfig(values: readonly string[]): number | null {
-  return values.some((v) => parseGpuValue(v).all) ? null : gpuCount(values, null);
-}
-
 /** The `--gpus` value for the allocated devices, quoted so that docker reads several ids as one field. */
 export function deviceGpuValue(uuids: readonly string[]): string {
   return `"device=${uuids.join(',')}"`;

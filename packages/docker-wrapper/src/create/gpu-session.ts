@@ -1,5 +1,5 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { optionValues, parseArgs } from '../parse-args.js';
+import { optionValues, type ParsedCommand, parseArgs } from '../parse-args.js';
 import { type AllocateResult, GpuToolError, gpuCommand, validateAnswer } from './gpu-client.js';
 
 /**
@@ -139,11 +139,12 @@ let early: GpuSession | undefined;
  * just ends the session.
  */
 export function startEarlyGpuSession(argv: readonly string[], env: NodeJS.ProcessEnv): void {
-  const parsed = parseArgs(argv);
-  const verb = parsed.verbPath.at(-1);
-  if (parsed.help || (verb !== 'run' && verb !== 'create') || parsed.spec?.kind !== 'create') return;
-  if (optionValues(parsed.options, '--gpus').length === 0) return;
-  early = startGpuSession(env);
+  if (wantsGpus(parseArgs(argv))) early = startGpuSession(env);
+}
+
+/** A run/create (top level or `container …`) with --gpus before the image. */
+export function wantsGpus(parsed: ParsedCommand): boolean {
+  return !parsed.help && parsed.spec?.kind === 'create' && optionValues(parsed.options, '--gpus').length > 0;
 }
 
 /** The session the bin started, handed out once. */

@@ -19,7 +19,7 @@ import { checkMaxContainers } from '../rules/max-containers.js';
 import { checkNoDs01Labels } from '../rules/owner-label.js';
 import { checkVolumesForCreate, createOwnedVolume } from '../volume-ownership.js';
 import { deniedHostPath, parseMountFlag, volumeFlagSource } from './bind-mounts.js';
-import { gpuCount, gpuCountWithoutConfig } from './gpu-request.js';
+import { gpuCount } from './gpu-request.js';
 import { applyLimits, containerLimitsOf } from './limits.js';
 import { namedVolumesOfOptions } from './named-volumes.js';
 import { readKvFile } from './read-kv-file.js';
@@ -53,15 +53,6 @@ const keyOf = (kv: string) => {
   return eq < 0 ? kv : kv.slice(0, eq);
 };
 
-export interface PrepareHooks {
-  /**
-   * The GPU request and the container name, as soon as they are known: for a
-   * user's plain `--gpus N` before the config is read, and again (the same,
-   * or else what counts) once every flag check has passed.
-   */
-  onGpuIntent?(name: string, count: number): void;
-}
-
 /**
  * Inspects and rewrites a run/create command line; throws a Denial for
  * anything a rule refuses. Once every rule has passed, the named volumes the
@@ -69,23 +60,14 @@ export interface PrepareHooks {
  * owner's, so they are owned from the start (a later refusal, such as no
  * free GPU, leaves them behind, empty and the owner's).
  */
-export async function prepareCreate(
-  ctx: WrapperContext,
-  parsed: ParsedCommand,
-  docker: DockerClient,
-  cwd: string,
-  hooks: PrepareHooks = {},
-): Promise<CreatePlan> {
+export async function prepareCreate(ctx: WrapperContext, parsed: ParsedCommand, docker: DockerClient, cwd: string): Promise<CreatePlan> {
   const { identity, policy } = ctx;
   const owner = identity.owner;
   // GPUs: every --gpus before the image.
   const gpuValues = optionValues(parsed.options, '--gpus');
   const givenName = optionValues(parsed.options, '--name').pop();
-  // A generated name is fixed now, so the allocator started early and the container agree on it.
+  // The allocator keys reservations by container name: a GPU container without --name gets one.
   const generatedName = givenName || gpuValues.length === 0 ? undefined : gpuContainerName(owner);
-  // The usual request (a user's `--gpus N`) needs no config: the allocator starts before it is read.
-  const earlyCount = identity.isAdmin ? null : gpuCountWithoutConfig(gpuValues);
-  if (earlyCount) hooks.onGpuIntent?.(givenName ?? (generatedName as string), earlyCount);
   const config = await ctx.fullConfig();
   const { resolveUserLimits } = await import('@ds01/events-core/config');
   const enforce = !identity.isAdmin;
@@ -166,7 +148,6 @@ export async function prepareCreate(
 
   // The flag checks passed; what is left asks Docker. The allocator can start
   // now (if it has not), beside those checks: it decides only when told to.
-  if (count > 0 && name) hooks.onGpuIntent?.(name, count);
 
   // Joining another container's namespaces, volumes or links.
   const joins: { flag: string; ref: string }[] = [];

@@ -9,7 +9,7 @@ import { allocateWaiting } from './allocate-waiting.js';
 import { createEventDetails } from './create-event.js';
 import { bindInBackground, type GpuRef, releaseGpus } from './gpu-client.js';
 import { deviceGpuValue } from './gpu-request.js';
-import { type GpuSession, startGpuSession, takeEarlyGpuSession } from './gpu-session.js';
+import { type GpuSession, startGpuSession, takeEarlyGpuSession, wantsGpus } from './gpu-session.js';
 import { type CreatePlan, prepareCreate } from './prepare-create.js';
 import { type CreatedContainer, watchCreate } from './watch-create.js';
 
@@ -22,16 +22,12 @@ export async function runCreate(
   childEnv: NodeJS.ProcessEnv,
 ): Promise<RunResult> {
   // The bin started the allocator when it saw --gpus (gpu-session.ts); called in-process, it starts
-  // once the command is known to want GPUs. Either way it starts up while the checks run.
-  let session: GpuSession | undefined = takeEarlyGpuSession();
+  // here. Either way it starts up while the checks run.
+  const session: GpuSession | undefined = takeEarlyGpuSession() ?? (wantsGpus(parsed) ? startGpuSession(ctx.env) : undefined);
   let plan: CreatePlan;
   let nameTaken = false;
   try {
-    plan = await prepareCreate(ctx, parsed, docker, process.cwd(), {
-      onGpuIntent: () => {
-        session ??= startGpuSession(ctx.env);
-      },
-    });
+    plan = await prepareCreate(ctx, parsed, docker, process.cwd());
     // A name already taken makes docker fail; allocating for it would hand back (and then release) that container's GPUs.
     nameTaken = plan.gpuCount > 0 && plan.name ? (await resolveContainer(docker, plan.name))?.facts.name === plan.name : false;
   } catch (err) {
