@@ -1,8 +1,20 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import type { ContainerInspect } from '@ds01/events-core/engine';
+import { factsFromInspect, isExemptFromMaintenance, readGpuUse } from '@ds01/events-core/labels';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeDocker, dockerApi, removeContainersByLabel, testImage, uniqueName } from '../../../test-support/docker.js';
-import { apiContainer, attempt, inspectContainer, makeSandbox, type Sandbox, TEST_LABEL, wrapper } from './helpers.js';
+import {
+  apiContainer,
+  attempt,
+  inspectContainer,
+  labelledImage,
+  makeSandbox,
+  removeImage,
+  type Sandbox,
+  TEST_LABEL,
+  wrapper,
+} from './helpers.js';
 
 /**
  * The create-time half of the bypass matrix (wrapper-spec §7 and the issue's
@@ -170,6 +182,27 @@ describeDocker('run/create: every escape is refused and nothing is created', () 
     expect(c.Config.Env).toContain('NVIDIA_VISIBLE_DEVICES=void');
     const ev = box.readEvents().find((e) => e.event_type === 'container.create' && e.details.container === name);
     expect(ev).toMatchObject({ user: 'alice', details: { container_id: c.Id, image: testImage, container_type: 'devcontainer' } });
+  });
+
+  it('a Dockerfile cannot exempt a container from the maintenance jobs nor claim GPUs for it (inherited ds01 labels are blanked)', async () => {
+    const image = await labelledImage({
+      'ds01.protected': 'true',
+      'ds01.monitoring': 'true',
+      'ds01.gpu.uuids': 'GPU-88bfa489-a208-1706-fee2-2bcef87fa90d',
+      'ds01.gpu.uuid': 'GPU-88bfa489-a208-1706-fee2-2bcef87fa90d',
+    });
+    try {
+      const name = uniqueName('inherit');
+      const r = await wrapper(['run', '-d', '--name', name, '-l', TEST_LABEL, image], box.env('alice'));
+      expect(r.exitCode, String(r.stderr)).toBe(0);
+      const facts = factsFromInspect((await dockerApi<ContainerInspect>('GET', `/containers/${name}/json`)).json!);
+      expect(facts.labels).toMatchObject({ 'ds01.protected': '', 'ds01.monitoring': '', 'ds01.gpu.uuids': '', 'ds01.user': 'alice' });
+      expect(isExemptFromMaintenance(facts)).toBe(false);
+      expect(readGpuUse(facts).hasGpu).toBe(false);
+    } finally {
+      await removeContainersByLabel(TEST_LABEL);
+      await removeImage(image);
+    }
   });
 
   it('accepts limits within the maximum and the user’s own slice', async () => {

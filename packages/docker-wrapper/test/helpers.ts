@@ -167,3 +167,29 @@ export function shareDockerSocket(): () => void {
     fs.chmodSync(path.dirname(sock), dirMode);
   };
 }
+
+/**
+ * An image whose own config carries `labels` (committed from a stopped test container), as a Dockerfile
+ * `LABEL` line would make it. Returns its reference; remove it with removeImage.
+ */
+export async function labelledImage(labels: Record<string, string>): Promise<string> {
+  const base = process.env.DS01_TEST_IMAGE ?? 'ds01-test/busybox:latest';
+  const c = await dockerApi<{ Id: string }>('POST', '/containers/create', {
+    Image: base,
+    Cmd: ['true'],
+    Labels: { 'ds01-test.wrapper': '1' },
+  });
+  if (c.status !== 201) throw new Error(`create: ${c.status} ${c.text}`);
+  const tag = `t${process.pid}-${Date.now().toString(36)}`;
+  const img = await dockerApi('POST', `/commit?container=${c.json!.Id}&repo=ds01-test/labelled&tag=${tag}`, {
+    Labels: labels,
+    Cmd: ['sleep', '300'],
+  });
+  await dockerApi('DELETE', `/containers/${c.json!.Id}?force=1`);
+  if (img.status !== 201) throw new Error(`commit: ${img.status} ${img.text}`);
+  return `ds01-test/labelled:${tag}`;
+}
+
+export async function removeImage(ref: string): Promise<void> {
+  await dockerApi('DELETE', `/images/${encodeURIComponent(ref)}?force=1`);
+}

@@ -1,4 +1,4 @@
-import { LABEL_PREFIX, LABELS } from '@ds01/events-core/labels';
+import { INHERITABLE_PRIVILEGED_LABELS, LABEL_PREFIX, LABELS } from '@ds01/events-core/labels';
 import { checkTarget } from '../check-ownership.js';
 import type { WrapperContext } from '../context.js';
 import { Denial } from '../deny.js';
@@ -215,6 +215,8 @@ export async function prepareCreate(ctx: WrapperContext, parsed: ParsedCommand, 
   label(LABELS.interface, containerType);
   label(LABELS.createdAt, createdAt);
   if (slice) label(LABELS.slice, slice);
+  // Not inherited from the image: a Dockerfile cannot exempt or give GPUs to a user's container (GPU labels are set after these).
+  if (enforce) for (const k of INHERITABLE_PRIVILEGED_LABELS) label(k, '');
   if (slice && cgroupParents.length === 0) injected.push(`--cgroup-parent=${slice}`);
   injected.push(...limitFlags);
   // Images built on CUDA set NVIDIA_VISIBLE_DEVICES=all; on a daemon whose default runtime is nvidia that alone would expose every GPU.

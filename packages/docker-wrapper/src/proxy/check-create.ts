@@ -1,4 +1,4 @@
-import { LABEL_PREFIX, LABELS } from '@ds01/events-core/labels';
+import { INHERITABLE_PRIVILEGED_LABELS, LABEL_PREFIX, LABELS } from '@ds01/events-core/labels';
 import { checkTarget } from '../check-ownership.js';
 import { deniedHostPath } from '../create/bind-mounts.js';
 import { containerLimitsOf } from '../create/limits.js';
@@ -117,9 +117,12 @@ export async function checkCreate(session: UserSession, body: Json, query: URLSe
     [LABELS.slice]: (v) => v === slice,
     [LABELS.createdAt]: (v) => /^\d{4}-\d\d-\d\dT[\d:.]+Z$/.test(v) && Math.abs(Date.parse(v) - Date.now()) < 15 * 60_000,
     // The wrapper's allocation; replaced by the proxy's (the same reservation, by name) below.
-    [LABELS.gpuUuids]: () => wantsGpu,
-    [LABELS.gpuUuid]: () => wantsGpu,
-    [LABELS.gpuSlots]: () => wantsGpu,
+    [LABELS.gpuUuids]: (v) => wantsGpu || v === '',
+    [LABELS.gpuUuid]: (v) => wantsGpu || v === '',
+    [LABELS.gpuSlots]: (v) => wantsGpu || v === '',
+    // The wrapper blanks what the image might otherwise pass on, as the proxy does below.
+    [LABELS.protected]: (v) => v === '',
+    [LABELS.monitoring]: (v) => v === '',
   };
   for (const [k, v] of Object.entries(labels)) {
     if (!k.startsWith(LABEL_PREFIX)) continue;
@@ -237,7 +240,8 @@ export async function checkCreate(session: UserSession, body: Json, query: URLSe
   }
 
   const createdAt = expected[LABELS.createdAt]!(labels[LABELS.createdAt] ?? '') ? labels[LABELS.createdAt]! : new Date().toISOString();
-  for (const k of [LABELS.gpuUuids, LABELS.gpuUuid, LABELS.gpuSlots]) delete labels[k];
+  // Set empty rather than left out: the image's own ds01 labels would fill the gap (GPU labels are set after the allocation).
+  for (const k of INHERITABLE_PRIVILEGED_LABELS) labels[k] = '';
   labels[LABELS.user] = owner;
   labels[LABELS.managed] = 'true';
   labels[LABELS.containerType] = containerType;

@@ -10,4 +10,4 @@ export {
   readOwner,
   readType,
 } from './container-facts.js';
-export { CONTAINER_TYPES, type ContainerType, FOREIGN_LABELS, LABEL_PREFIX, LABELS } from './names.js';
+export { CONTAINER_TYPES, type ContainerType, FOREIGN_LABELS, INHERITABLE_PRIVILEGED_LABELS, LABEL_PREFIX, LABELS } from './names.js';

@@ -32,5 +32,20 @@ export const FOREIGN_LABELS = {
 
 export const LABEL_PREFIX = 'ds01.';
 
+/**
+ * The ds01 labels that exempt a container from the maintenance jobs or claim
+ * GPUs for it. Docker copies an image's labels into every container that does
+ * not set them, so a Dockerfile `LABEL ds01.protected=true` would otherwise
+ * pass to a user's containers: the wrapper and the proxy set each of these the
+ * create does not set itself, empty (every reader treats empty as absent).
+ */
+export const INHERITABLE_PRIVILEGED_LABELS = [
+  LABELS.protected,
+  LABELS.monitoring,
+  LABELS.gpuUuids,
+  LABELS.gpuUuid,
+  LABELS.gpuSlots,
+] as const;
+
 export const CONTAINER_TYPES = ['orchestration', 'atomic', 'api', 'devcontainer', 'compose', 'docker', 'unknown'] as const;
 export type ContainerType = (typeof CONTAINER_TYPES)[number] | (string & {});
