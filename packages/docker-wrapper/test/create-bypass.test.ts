@@ -1,15 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ContainerInspect } from '@ds01/events-core/engine';
-import { factsFromInspect, isExemptFromMaintenance, readGpuUse } from '@ds01/events-core/labels';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeDocker, dockerApi, removeContainersByLabel, testImage, uniqueName } from '../../../test-support/docker.js';
 import {
   apiContainer,
   attempt,
+  expectNothingInherited,
   inspectContainer,
   labelledImage,
   makeSandbox,
+  PRIVILEGED_IMAGE_LABELS,
   removeImage,
   type Sandbox,
   TEST_LABEL,
@@ -185,20 +185,12 @@ describeDocker('run/create: every escape is refused and nothing is created', () 
   });
 
   it('a Dockerfile cannot exempt a container from the maintenance jobs nor claim GPUs for it (inherited ds01 labels are blanked)', async () => {
-    const image = await labelledImage({
-      'ds01.protected': 'true',
-      'ds01.monitoring': 'true',
-      'ds01.gpu.uuids': 'GPU-88bfa489-a208-1706-fee2-2bcef87fa90d',
-      'ds01.gpu.uuid': 'GPU-88bfa489-a208-1706-fee2-2bcef87fa90d',
-    });
+    const image = await labelledImage(PRIVILEGED_IMAGE_LABELS);
     try {
       const name = uniqueName('inherit');
       const r = await wrapper(['run', '-d', '--name', name, '-l', TEST_LABEL, image], box.env('alice'));
       expect(r.exitCode, String(r.stderr)).toBe(0);
-      const facts = factsFromInspect((await dockerApi<ContainerInspect>('GET', `/containers/${name}/json`)).json!);
-      expect(facts.labels).toMatchObject({ 'ds01.protected': '', 'ds01.monitoring': '', 'ds01.gpu.uuids': '', 'ds01.user': 'alice' });
-      expect(isExemptFromMaintenance(facts)).toBe(false);
-      expect(readGpuUse(facts).hasGpu).toBe(false);
+      await expectNothingInherited(name, 'alice');
     } finally {
       await removeContainersByLabel(TEST_LABEL);
       await removeImage(image);

@@ -1,16 +1,14 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { describeDocker, removeContainersByLabel, testImage, uniqueName } from '../../../test-support/docker.js';
-import { gpuBin, inspectContainer, makeSandbox, type Sandbox, shareDockerSocket, TEST_LABEL, wrapperBin } from './helpers.js';
+import { boundInState, gpuBin, inspectContainer, makeSandbox, type Sandbox, shareDockerSocket, TEST_LABEL, wrapperBin } from './helpers.js';
 
 // The production path of `docker run --gpus`: a real unprivileged user runs the wrapper, which reaches the
 // allocator through `sudo -n` (Debian's sudoers: env_reset, use_pty). The allocator session must get its
 // request through sudo, answer, and still bind after the wrapper (and its end of the pipes) is gone.
 const hasSudo = fs.existsSync('/usr/bin/sudo');
-// biome-ignore lint/suspicious/noUndeclaredEnvVars: CI marker, set by .ci/run
 if (!hasSudo && process.env.CI) throw new Error('sudo is missing: .ci/run installs it');
 
 const CONFIG = `
@@ -55,22 +53,6 @@ describeDocker('GPUs as a real user, through sudo', () => {
     box.cleanup();
   });
 
-  const boundInState = async (name: string, withinMs: number) => {
-    const file = path.join(box.state, 'gpu-state.json');
-    const deadline = Date.now() + withinMs;
-    for (;;) {
-      const a = fs.existsSync(file)
-        ? (
-            JSON.parse(fs.readFileSync(file, 'utf8')) as {
-              allocations: { container: string; state: string; container_id: string | null }[];
-            }
-          ).allocations.find((x) => x.container === name)
-        : undefined;
-      if (a?.container_id || Date.now() > deadline) return a;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  };
-
   /** alice's `docker …` through the wrapper, inside a pseudo-terminal (as at a shell prompt: sudo then uses a pty of its own). */
   const asAliceOnATerminal = (args: string[]) => {
     const env = box.env(null, { HOME: box.dir });
@@ -87,7 +69,7 @@ describeDocker('GPUs as a real user, through sudo', () => {
     const uuid = c.Config.Labels['ds01.gpu.uuids'];
     expect(c.HostConfig.DeviceRequests?.[0]?.DeviceIDs).toEqual([uuid]);
     // Read from the state file, not through ds01-gpu (which would bind it by name itself).
-    expect(await boundInState(name, 15_000)).toMatchObject({ state: 'active', container_id: c.Id });
+    expect(await boundInState(box, name, 15_000)).toMatchObject({ state: 'active', container_id: c.Id });
     const allocate = box.readEvents().find((e) => e.event_type === 'gpu.allocate' && e.details.container === name);
     expect(allocate?.user).toBe('alice');
   });

@@ -2,7 +2,18 @@ import fs from 'node:fs';
 import { execa } from 'execa';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { describeDocker, removeContainersByLabel, testImage, uniqueName } from '../../../test-support/docker.js';
-import { apiContainer, attempt, gpuBin, inspectContainer, makeSandbox, type Sandbox, TEST_LABEL, wrapper, wrapperBin } from './helpers.js';
+import {
+  apiContainer,
+  attempt,
+  boundInState,
+  gpuBin,
+  inspectContainer,
+  makeSandbox,
+  type Sandbox,
+  TEST_LABEL,
+  wrapper,
+  wrapperBin,
+} from './helpers.js';
 
 // a100x4 (test-support/fixtures/nvidia-smi/README.md)
 const A100 = [
@@ -80,23 +91,6 @@ describeDocker('GPUs through the real ds01-gpu', () => {
     },
   );
 
-  /** The allocation of `name` as the state file holds it, polled without running ds01-gpu (which would bind it by name). */
-  const boundInState = async (name: string, withinMs: number): Promise<{ state: string; container_id: string | null } | undefined> => {
-    const file = `${box.state}/gpu-state.json`;
-    const deadline = Date.now() + withinMs;
-    for (;;) {
-      const a = fs.existsSync(file)
-        ? (
-            JSON.parse(fs.readFileSync(file, 'utf8')) as {
-              allocations: { container: string; state: string; container_id: string | null }[];
-            }
-          ).allocations.find((x) => x.container === name)
-        : undefined;
-      if (a?.container_id || Date.now() > deadline) return a;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  };
-
   it('the wrapper binds the reservation itself: after run -d returns, and while a foreground run is still running', {
     timeout: 120_000,
   }, async () => {
@@ -104,11 +98,11 @@ describeDocker('GPUs through the real ds01-gpu', () => {
     const r = await wrapper(['run', '-d', '--name', detached, '-l', TEST_LABEL, '--gpus', '1', testImage, 'sleep', '30'], box.env('alice'));
     expect(r.exitCode, String(r.stderr)).toBe(0);
     const id = (await inspectContainer(detached))!.Id;
-    expect(await boundInState(detached, 15_000)).toMatchObject({ state: 'active', container_id: id });
+    expect(await boundInState(box, detached, 15_000)).toMatchObject({ state: 'active', container_id: id });
 
     const foreground = uniqueName('bind-fg');
     const running = wrapper(['run', '--name', foreground, '-l', TEST_LABEL, '--gpus', '1', testImage, 'sleep', '8'], box.env('alice'));
-    const bound = await boundInState(foreground, 7_000);
+    const bound = await boundInState(box, foreground, 7_000);
     expect(bound?.container_id).toBe((await inspectContainer(foreground))?.Id);
     expect((await running).exitCode).toBe(0);
   });
@@ -131,7 +125,7 @@ describeDocker('GPUs through the real ds01-gpu', () => {
     );
     expect(r.exitCode, String(r.stderr)).toBe(0);
     const id = (await inspectContainer(name))!.Id;
-    expect(await boundInState(name, 15_000)).toMatchObject({ state: 'active', container_id: id });
+    expect(await boundInState(box, name, 15_000)).toMatchObject({ state: 'active', container_id: id });
     expect(fs.readFileSync(starts, 'utf8').trim().split('\n')).toEqual(['allocate --stdin --json']);
   });
 

@@ -2,7 +2,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { ContainerInspect } from '@ds01/events-core/engine';
+import { factsFromInspect, isExemptFromMaintenance, readGpuUse } from '@ds01/events-core/labels';
 import { execa, type Options, type Result } from 'execa';
+import { expect } from 'vitest';
 import { dockerApi, dockerHost } from '../../../test-support/docker.js';
 import { fakeNvidiaSmi } from '../../../test-support/fake-gpus.js';
 
@@ -193,3 +196,40 @@ export async function labelledImage(labels: Record<string, string>): Promise<str
 export async function removeImage(ref: string): Promise<void> {
   await dockerApi('DELETE', `/images/${encodeURIComponent(ref)}?force=1`);
 }
+
+/** `name`'s allocation as the sandbox's state file holds it once bound, polled without running ds01-gpu (which would bind it by name). */
+export async function boundInState(
+  box: Sandbox,
+  name: string,
+  withinMs: number,
+): Promise<{ state: string; container_id: string | null } | undefined> {
+  const file = path.join(box.state, 'gpu-state.json');
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    const a = fs.existsSync(file)
+      ? (
+          JSON.parse(fs.readFileSync(file, 'utf8')) as {
+            allocations: { container: string; state: string; container_id: string | null }[];
+          }
+        ).allocations.find((x) => x.container === name)
+      : undefined;
+    if (a?.container_id || Date.now() > deadline) return a;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** A container from an image labelled ds01.protected/monitoring/gpu.*: none of it may have passed to the container. */
+export async function expectNothingInherited(container: string, owner: string): Promise<void> {
+  const facts = factsFromInspect((await dockerApi<ContainerInspect>('GET', `/containers/${container}/json`)).json!);
+  expect(facts.labels).toMatchObject({ 'ds01.protected': '', 'ds01.monitoring': '', 'ds01.gpu.uuids': '', 'ds01.user': owner });
+  expect(isExemptFromMaintenance(facts)).toBe(false);
+  expect(readGpuUse(facts).hasGpu).toBe(false);
+}
+
+/** The labels expectNothingInherited checks, as an image would carry them. */
+export const PRIVILEGED_IMAGE_LABELS = {
+  'ds01.protected': 'true',
+  'ds01.monitoring': 'true',
+  'ds01.gpu.uuids': 'GPU-88bfa489-a208-1706-fee2-2bcef87fa90d',
+  'ds01.gpu.uuid': 'GPU-88bfa489-a208-1706-fee2-2bcef87fa90d',
+};

@@ -2,11 +2,17 @@ import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
-import type { ContainerInspect } from '@ds01/events-core/engine';
-import { factsFromInspect, isExemptFromMaintenance, readGpuUse } from '@ds01/events-core/labels';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeDocker, dockerApi, dockerHost, removeContainersByLabel, testImage, uniqueName } from '../../../../test-support/docker.js';
-import { apiContainer, inspectContainer, labelledImage, removeImage, TEST_LABEL } from '../helpers.js';
+import {
+  apiContainer,
+  expectNothingInherited,
+  inspectContainer,
+  labelledImage,
+  PRIVILEGED_IMAGE_LABELS,
+  removeImage,
+  TEST_LABEL,
+} from '../helpers.js';
 import { apiAs, connectAs, dockerAs, type ProxyBox, proxyForAlice, startProxy } from './helpers.js';
 
 const LABEL_KEY = TEST_LABEL.split('=')[0]!;
@@ -108,20 +114,12 @@ describeDocker('the Engine API proxy as the real user alice', () => {
   });
 
   it('a Dockerfile cannot exempt her container from the maintenance jobs nor claim GPUs for it (inherited ds01 labels blanked)', async () => {
-    const image = await labelledImage({
-      'ds01.protected': 'true',
-      'ds01.monitoring': 'true',
-      'ds01.gpu.uuids': 'GPU-x',
-      'ds01.gpu.uuid': 'GPU-x',
-    });
+    const image = await labelledImage(PRIVILEGED_IMAGE_LABELS);
     const name = uniqueName('alice-inherit');
     try {
       const r = await dockerAs(box, 'alice', ['run', '-d', '--name', name, '-l', TEST_LABEL, '--network', 'none', image]);
       expect(r.exitCode, String(r.stderr)).toBe(0);
-      const facts = factsFromInspect((await dockerApi<ContainerInspect>('GET', `/containers/${name}/json`)).json!);
-      expect(facts.labels).toMatchObject({ 'ds01.protected': '', 'ds01.monitoring': '', 'ds01.gpu.uuids': '', 'ds01.user': 'alice' });
-      expect(isExemptFromMaintenance(facts)).toBe(false);
-      expect(readGpuUse(facts).hasGpu).toBe(false);
+      await expectNothingInherited(name, 'alice');
     } finally {
       await dockerApi('DELETE', `/containers/${name}?force=1`);
       await removeImage(image);
