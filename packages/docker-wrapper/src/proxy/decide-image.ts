@@ -3,11 +3,12 @@ import { checkTarget } from '../check-ownership.js';
 import { Denial } from '../deny.js';
 import { checkNoDs01Labels, labelsOfJson, withOwnerLabel } from '../rules/owner-label.js';
 import type { Decision } from './decide-request.js';
-import { checkImageRemoval, checkTagTarget } from './image-ownership.js';
+import { checkImageRemoval, checkTagTarget, inspectImage, tagWritten } from './image-ownership.js';
 import { needBody, parseJsonBody, type RequestInfo, withQuery } from './request-parts.js';
+import { pinImage } from './route-request.js';
 import type { UserSession } from './user-session.js';
 
-/** `POST /build`: the image is labelled as the caller's; host networking and moving another user's tag are refused. */
+/** `POST /build`: the image is labelled as the caller's; host networking and moving a tag not the caller's are refused. */
 export async function decideBuild(session: UserSession, info: RequestInfo, query: URLSearchParams, operation: string): Promise<Decision> {
   const { ctx, user } = session;
   const mode = query.get('networkmode');
@@ -24,7 +25,13 @@ export async function decideBuild(session: UserSession, info: RequestInfo, query
   }
   // Labels of the query are applied after the Dockerfile's (both builders), so the owner label wins over a LABEL in it.
   const labels = withOwnerLabel(labelsOfJson(given), user, 'image');
-  await Promise.all(query.getAll('t').map((t) => checkTagTarget(session, t, operation)));
+  // Each `t` is written (an empty one fails the build). The new image is the caller's, so an existing tag always moves.
+  await Promise.all(
+    query
+      .getAll('t')
+      .filter((t) => t !== '')
+      .map((t) => checkTagTarget(session, tagWritten(t), operation)),
+  );
   const q = new URLSearchParams(query);
   q.set('labels', JSON.stringify(labels));
   return { action: 'forward', path: withQuery(info.url, q) };
@@ -47,10 +54,11 @@ function ds01LabelChange(changes: readonly string[], user: string): string | und
 
 /**
  * `POST /commit`: the container must be the caller's (pinned to the checked
- * id), the image is labelled as the caller's, and a tag it writes may not be
- * moved off another user's image. The engine builds the committed config from
- * the body, then applies `changes` in order, then fills what is missing from
- * the container's: a last `LABEL ds01.user=<user>` change therefore wins.
+ * id), the image is labelled as the caller's, and a tag it writes may be
+ * moved only off an image of the caller's. The engine builds the committed
+ * config from the body, then applies `changes` in order, then fills what is
+ * missing from the container's: a last `LABEL ds01.user=<user>` change
+ * therefore wins.
  */
 export async function decideCommit(session: UserSession, info: RequestInfo, query: URLSearchParams, operation: string): Promise<Decision> {
   const { ctx, docker, user } = session;
@@ -64,7 +72,7 @@ export async function decideCommit(session: UserSession, info: RequestInfo, quer
   const bad = ds01LabelChange(changes, user);
   if (bad) throw new Denial('ds01-label', `the change '${bad.trim()}' sets a label of ds01's`, 'Remove it; ds01 labels your image itself.');
   const repo = query.get('repo');
-  if (repo) await checkTagTarget(session, query.get('tag') ? `${repo}:${query.get('tag')}` : repo, operation);
+  if (repo) await checkTagTarget(session, tagWritten(repo, query.get('tag')), operation);
   const q = new URLSearchParams(query);
   if (found) q.set('container', found.facts.id);
   q.append('changes', `LABEL "${LABELS.user}"="${user}"`);
@@ -83,14 +91,41 @@ export async function decideImageRemove(
   return { action: 'forward', path: info.url };
 }
 
-/** `POST /images/{name}/tag?repo=&tag=`: the tag may not be moved off another user's image. */
+/**
+ * `POST /images/{name}/tag?repo=&tag=`: an existing tag may be moved only off
+ * an image of the caller's; naming the same image again is no move. The
+ * request then names the checked image by its id, so a name that moves
+ * meanwhile cannot bring another image under the tag.
+ */
 export async function decideImageTag(
+  session: UserSession,
+  info: RequestInfo,
+  name: string,
+  query: URLSearchParams,
+  operation: string,
+): Promise<Decision> {
+  const repo = query.get('repo');
+  // No repo: the engine refuses the request itself.
+  if (!repo) return { action: 'forward', path: info.url };
+  // No such image (yet): the engine answers 404, unless it appears meanwhile; the tag is then checked as if it moved.
+  const source = await inspectImage(session, name);
+  await checkTagTarget(session, tagWritten(repo, query.get('tag')), operation, source?.id);
+  return { action: 'forward', path: source ? pinImage(info.url, source.id) : info.url };
+}
+
+/**
+ * `POST /images/create`: with `fromImage` a pull, allowed (the name then means
+ * what the registry says); without, an import (`docker import`), whose
+ * `repo`/`tag` may move an existing tag only off an image of the caller's.
+ */
+export async function decideImageCreate(
   session: UserSession,
   info: RequestInfo,
   query: URLSearchParams,
   operation: string,
 ): Promise<Decision> {
-  const repo = query.get('repo');
-  if (repo) await checkTagTarget(session, query.get('tag') ? `${repo}:${query.get('tag')}` : repo, operation);
+  // The engine imports whenever fromImage is empty, whatever fromSrc says.
+  const repo = query.get('fromImage') ? null : query.get('repo');
+  if (repo) await checkTagTarget(session, tagWritten(repo, query.get('tag')), operation);
   return { action: 'forward', path: info.url };
 }

@@ -9,7 +9,7 @@ import { refuseHostNetwork } from '../rules/host-network.js';
 import { applyApiLimits, type LimitFields } from './api-limits.js';
 import { checkCreate } from './check-create.js';
 import { allocateForCreate, applyAllocation, settleAllocation } from './create-gpus.js';
-import { decideBuild, decideCommit, decideImageRemove, decideImageTag } from './decide-image.js';
+import { decideBuild, decideCommit, decideImageCreate, decideImageRemove, decideImageTag } from './decide-image.js';
 import { decideVolumeCreate, decideVolumeRemove } from './decide-volume.js';
 import { logCreated } from './log-create.js';
 import { needBody, parseJsonBody, type RequestInfo, withQuery } from './request-parts.js';
@@ -97,7 +97,9 @@ export async function decideRequest(session: UserSession, info: RequestInfo): Pr
     case 'image-remove':
       return decideImageRemove(session, info, route.name, query, operation);
     case 'image-tag':
-      return decideImageTag(session, info, query, operation);
+      return decideImageTag(session, info, route.name, query, operation);
+    case 'image-create':
+      return decideImageCreate(session, info, query, operation);
     case 'volume-create':
       return decideVolumeCreate(session, info);
     case 'volume-remove':

@@ -7,23 +7,64 @@ import type { UserSession } from './user-session.js';
  * Images belong to whoever `ds01.user` names in their config: the proxy sets
  * it on every image a user builds or commits. An image without it (pulled,
  * loaded, built before ds01) is the shared cache: anyone may untag it, only
- * administrators force its removal.
+ * administrators force its removal or move one of its tags.
  */
 
-/** `name` with `:latest` when it names no tag (nor a digest): the tag an engine writes for it. */
-export function withDefaultTag(name: string): string {
-  if (name.includes('@')) return name;
-  return name.lastIndexOf(':') > name.lastIndexOf('/') ? name : `${name}:latest`;
+/**
+ * The tag the engine writes for `repo` (and `tag`), as its RepoTagReference
+ * and build's tag parsing read them: a digest in `repo` is dropped, a `tag`
+ * replaces the one in `repo`, and with neither it is `latest`. Names are not
+ * normalised here: the engine's own lookup (`GET /images/{name}/json`)
+ * reads `docker.io/library/ubuntu:22.04` as `ubuntu:22.04`.
+ */
+export function tagWritten(repo: string, tag?: string | null): string {
+  const at = repo.indexOf('@');
+  const named = at < 0 ? repo : repo.slice(0, at);
+  const colon = named.lastIndexOf(':');
+  const tagged = colon > named.lastIndexOf('/');
+  const name = tagged ? named.slice(0, colon) : named;
+  return `${name}:${tag || (tagged ? named.slice(colon + 1) : 'latest')}`;
+}
+
+/**
+ * A tag as the engine prints it (`docker.io/library/ubuntu:22.04` →
+ * `ubuntu:22.04`), for messages and events only: the lookup is the engine's.
+ */
+export function familiarTag(tag: string): string {
+  let rest = tag;
+  const slash = tag.indexOf('/');
+  if (slash >= 0) {
+    const first = tag.slice(0, slash);
+    const domain = first.includes('.') || first.includes(':') || first === 'localhost' || first !== first.toLowerCase();
+    if (domain && first !== 'docker.io' && first !== 'index.docker.io') return tag;
+    if (domain) rest = tag.slice(slash + 1);
+  }
+  const lib = 'library/';
+  return rest.startsWith(lib) && !rest.slice(lib.length).includes('/') ? rest.slice(lib.length) : rest;
+}
+
+/** An image as the rules see it: its id and owner label ('' when it has none). */
+export interface ImageFacts {
+  id: string;
+  owner: string;
+}
+
+/** The image a name (tag, id, digest) resolves to, as the engine resolves it; null when there is no such image. */
+export async function inspectImage(session: UserSession, ref: string): Promise<ImageFacts | null> {
+  const path = `/images/${ref.split('/').map(encodeURIComponent).join('/')}/json`;
+  const r = await session.docker.request<{ Id?: string; Config?: { Labels?: Record<string, string> | null } | null; message?: string }>(
+    'GET',
+    path,
+  );
+  // 404: no such image; 400: not a valid reference. The engine answers the request itself.
+  if (r.status === 404 || r.status === 400) return null;
+  if (r.status !== 200) throw new Error(`inspect image ${ref}: ${r.status} ${r.json?.message ?? ''}`);
+  return { id: r.json?.Id ?? '', owner: r.json?.Config?.Labels?.[LABELS.user] ?? '' };
 }
 
 /** The image's owner label ('' when it has none), or null when there is no such image. */
 export async function imageOwner(session: UserSession, ref: string): Promise<string | null> {
-  const path = `/images/${ref.split('/').map(encodeURIComponent).join('/')}/json`;
-  const r = await session.docker.request<{ Config?: { Labels?: Record<string, string> | null } | null; message?: string }>('GET', path);
-  // 404: no such image; 400: not a valid reference. The engine answers the request itself.
-  if (r.status === 404 || r.status === 400) return null;
-  if (r.status !== 200) throw new Error(`inspect image ${ref}: ${r.status} ${r.json?.message ?? ''}`);
-  return r.json?.Config?.Labels?.[LABELS.user] ?? '';
+  return (await inspectImage(session, ref))?.owner ?? null;
 }
 
 /** Engine booleans: anything but empty, 0, no, false, none is true. */
@@ -55,14 +96,41 @@ export async function checkImageRemoval(session: UserSession, name: string, quer
     );
 }
 
-/** A tag about to be written (tag, build -t, commit REPO:TAG): it may not be moved off another user's image. */
-export async function checkTagTarget(session: UserSession, target: string, operation: string): Promise<void> {
-  const tag = withDefaultTag(target);
-  const owner = await imageOwner(session, tag);
-  if (owner && !(await sameUser(owner, session.user)))
+/**
+ * A tag about to be written (tag, build -t, commit and import REPO:TAG), as
+ * `tagWritten` gives it. A tag that does not exist yet is free. One that
+ * exists moves for every user, so it may be moved only off an image of the
+ * caller's: another user's → `not-owner`, an unowned (shared, pulled) one →
+ * `unowned-image`. `image` is the id the tag is to name, when it is known
+ * (tag): naming the same image again moves nothing.
+ */
+export async function checkTagTarget(session: UserSession, written: string, operation: string, image?: string): Promise<void> {
+  const current = await inspectImage(session, written);
+  if (!current || (image !== undefined && current.id === image)) return;
+  const tag = familiarTag(written);
+  if (current.owner === '') {
+    const base = tag.slice(tag.lastIndexOf('/') + 1);
     enforceOwnership(
       session.ctx,
-      new Denial('not-owner', `the tag '${tag}' is on ${owner}'s image`, 'Choose another name: moving a tag moves it for everyone.', tag),
+      new Denial(
+        'unowned-image',
+        `the tag '${tag}' is shared (its image has no owner), and moving it would change that image for every user`,
+        `Choose another name, e.g. '${session.user}/${base}'.`,
+        tag,
+      ),
+      operation,
+    );
+    return;
+  }
+  if (!(await sameUser(current.owner, session.user)))
+    enforceOwnership(
+      session.ctx,
+      new Denial(
+        'not-owner',
+        `the tag '${tag}' is on ${current.owner}'s image`,
+        'Choose another name: moving a tag moves it for everyone.',
+        tag,
+      ),
       operation,
     );
 }

@@ -32,8 +32,10 @@ export type Route =
   | { kind: 'build' }
   /** `DELETE /images/{name}`: not another user's image; `force` on an unowned one is for admins. */
   | { kind: 'image-remove'; name: string }
-  /** `POST /images/{name}/tag`: the tag may not be moved off another user's image. */
+  /** `POST /images/{name}/tag`: an existing tag may be moved only off an image of the caller's. */
   | { kind: 'image-tag'; name: string }
+  /** `POST /images/create`: a pull is allowed; an import's tag is checked as a tag is. */
+  | { kind: 'image-create' }
   | { kind: 'admin-only'; why: string }
   | { kind: 'unknown' };
 
@@ -101,10 +103,12 @@ export function routeRequest(method: string, url: string): RoutedRequest {
         return { kind: 'open' };
       case 'images':
         // A prune (with all=true, every unused image) removes everyone's. Image names contain slashes: the engine's
-        // routes are `DELETE /images/{name:.*}` and `POST /images/{name:.*}/tag`.
+        // routes are `DELETE /images/{name:.*}` and `POST /images/{name:.*}/tag`. `POST /images/load` stays open: the
+        // tags are inside the tarball.
         if (seg[1] === 'prune' && seg.length === 2) return { kind: 'admin-only', why: "it removes other users' images" };
         if (m === 'DELETE' && seg.length >= 2) return { kind: 'image-remove', name: seg.slice(1).join('/') };
         if (m === 'POST' && seg.length >= 3 && seg.at(-1) === 'tag') return { kind: 'image-tag', name: seg.slice(1, -1).join('/') };
+        if (m === 'POST' && seg[1] === 'create' && seg.length === 2) return { kind: 'image-create' };
         return { kind: 'open' };
       case 'system':
         return seg[1] === 'df' && read && seg.length === 2 ? { kind: 'system-df' } : { kind: 'unknown' };
@@ -172,6 +176,19 @@ export function pinContainer(url: string, id: string): string {
   if (at < 0 || at + 1 >= parts.length) return url;
   parts[at + 1] = id;
   return `${parts.join('/')}${search}`;
+}
+
+/**
+ * The same request with its image reference replaced by the checked id
+ * (`/v1.41/images/ds01-test/busybox:latest/tag?repo=x` → `/v1.41/images/<id>/tag?repo=x`).
+ */
+export function pinImage(url: string, id: string): string {
+  const q = url.indexOf('?');
+  const pathname = q < 0 ? url : url.slice(0, q);
+  const at = pathname.indexOf('/images/');
+  const end = pathname.replace(/\/+$/, '').lastIndexOf('/');
+  if (at < 0 || end <= at + '/images'.length) return url;
+  return `${pathname.slice(0, at)}/images/${id}${pathname.slice(end)}${q < 0 ? '' : url.slice(q)}`;
 }
 
 /** Adds `label=ds01.user=<user>` to a `filters` query value (both of the engine's JSON forms), keeping the caller's filters. */

@@ -1,7 +1,10 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeDocker, dockerApi, removeContainersByLabel, testImage, uniqueName } from '../../../../test-support/docker.js';
+import { familiarTag, tagWritten } from '../../src/proxy/image-ownership.js';
+import { pinImage, routeRequest } from '../../src/proxy/route-request.js';
 import { inspectContainer, TEST_LABEL } from '../helpers.js';
 import { apiAs, asUser, dockerAs, type ProxyBox, startProxy } from './helpers.js';
 
@@ -287,5 +290,167 @@ describeDocker('the proxy: ownership of named volumes and images', () => {
     await dockerApi('POST', `/images/${testImage}/tag?repo=${repo}&tag=${version}`);
     expect((await dockerAs(box, 'dana', ['rmi', '-f', t])).exitCode).toBe(0);
     expect(box.readEvents().filter((e) => e.event_type === 'auth.denied' && e.user === 'dana')).toEqual([]);
+  });
+  /**
+   * A tag on an image without an owner (pulled, shared: `ubuntu:22.04`) names
+   * it for every user: moving it would make bob run alice's image. Only an
+   * administrator may move it; re-tagging the same image and new tags stay open.
+   */
+  describe('a shared tag (an unowned image’s) cannot be moved by a user', () => {
+    const SHARED = 'shared-ds01test:1';
+    let sharedId: string;
+    let aliceImage: string;
+    let aliceId: string;
+    let tarFile: string;
+    const unowned = () => denied('unowned-image').filter((e) => e.details.target === SHARED);
+    /** The operations of the unowned-image refusals since `from`. */
+    const refusedSince = (from: number) =>
+      unowned()
+        .slice(from)
+        .map((e) => String(e.details.operation));
+    const sharedNow = async () => (await image(SHARED))?.Id;
+
+    beforeAll(async () => {
+      // Made by root directly against the daemon, as an administrator's pull would.
+      images.push(SHARED);
+      const r = await dockerApi('POST', `/images/${testImage}/tag?repo=shared-ds01test&tag=1`);
+      if (r.status !== 201) throw new Error(`tag ${SHARED}: ${r.text}`);
+      sharedId = (await image(SHARED))!.Id;
+      expect((await image(SHARED))!.Config.Labels?.['ds01.user']).toBeUndefined();
+      aliceImage = tag('alice-own');
+      const built = await buildAs('alice', aliceImage);
+      if (built.exitCode !== 0) throw new Error(`alice's build: ${built.stderr}`);
+      aliceId = (await image(aliceImage))!.Id;
+      expect(aliceId).not.toBe(sharedId);
+      // A root file system for `docker import`, readable by alice.
+      const rootfs = path.join(box.dir, 'rootfs');
+      fs.mkdirSync(rootfs, { mode: 0o755 });
+      fs.writeFileSync(path.join(rootfs, 'payload'), 'alice\n');
+      tarFile = path.join(box.dir, 'rootfs.tar');
+      execFileSync('tar', ['-C', rootfs, '-cf', tarFile, 'payload']);
+      fs.chmodSync(tarFile, 0o644);
+    });
+
+    it('docker tag of her image onto it is refused (unowned-image), in any spelling; the tag stays', async () => {
+      const before = unowned().length;
+      const r = await dockerAs(box, 'alice', ['tag', aliceImage, SHARED]);
+      expect(r.exitCode).not.toBe(0);
+      expect(String(r.stderr)).toContain(`ds01: unowned-image: the tag '${SHARED}' is shared`);
+      expect(String(r.stderr)).toContain(`e.g. 'alice/${SHARED}'`);
+      expect(await sharedNow()).toBe(sharedId);
+      // The engine's spellings of the same tag: the registry and library prefix, `latest` left out, a tag in repo replaced by `tag`.
+      for (const query of ['repo=docker.io/library/shared-ds01test&tag=1', 'repo=shared-ds01test:other&tag=1']) {
+        const raw = await apiAs(box, 'alice', 'POST', `/v1.41/images/${aliceImage}/tag?${query}`);
+        expect(raw.status, query).toBe(403);
+        expect((raw.json as { message: string }).message).toMatch(/^ds01: unowned-image: /);
+      }
+      expect(await sharedNow()).toBe(sharedId);
+      const latest = tag('shared-latest').replace(/:1$/, '');
+      images.push(`${latest}:latest`);
+      expect((await dockerApi('POST', `/images/${testImage}/tag?repo=${latest}`)).status).toBe(201);
+      const plain = await dockerAs(box, 'alice', ['tag', aliceImage, latest]);
+      expect(String(plain.stderr)).toContain(`ds01: unowned-image: the tag '${latest}:latest' is shared`);
+      expect((await image(`${latest}:latest`))!.Id).toBe(sharedId);
+      const events = unowned().slice(before);
+      expect(events).toHaveLength(3);
+      expect(events.every((e) => String(e.details.operation).endsWith('/tag'))).toBe(true);
+    });
+
+    it('docker build -t onto it is refused, also beside a new tag (none is written)', async () => {
+      const before = unowned().length;
+      const r = await buildAs('alice', SHARED);
+      expect(r.exitCode).not.toBe(0);
+      expect(String(r.stderr)).toContain(`ds01: unowned-image: the tag '${SHARED}' is shared`);
+      const fresh = tag('alice-beside');
+      const two = await buildAs('alice', fresh, '-t', SHARED);
+      expect(String(two.stderr)).toContain('ds01: unowned-image: ');
+      expect(await image(fresh)).toBeNull();
+      expect(await sharedNow()).toBe(sharedId);
+      expect(refusedSince(before)).toEqual(['POST /build', 'POST /build']);
+    });
+
+    it('docker import and docker commit onto it are refused', async () => {
+      const before = unowned().length;
+      const imp = await dockerAs(box, 'alice', ['import', tarFile, SHARED]);
+      expect(imp.exitCode).not.toBe(0);
+      expect(String(imp.stderr)).toContain(`ds01: unowned-image: the tag '${SHARED}' is shared`);
+      // The engine imports whenever fromImage is empty, with or without fromSrc.
+      const raw = await apiAs(box, 'alice', 'POST', '/v1.41/images/create?repo=shared-ds01test&tag=1');
+      expect(raw.status).toBe(403);
+      const name = uniqueName('alice-commit-shared');
+      expect((await dockerAs(box, 'alice', ['create', '--name', name, '-l', TEST_LABEL, testImage, 'true'])).exitCode).toBe(0);
+      const c = await dockerAs(box, 'alice', ['commit', name, SHARED]);
+      expect(String(c.stderr)).toContain('ds01: unowned-image: ');
+      expect(await sharedNow()).toBe(sharedId);
+      expect(refusedSince(before)).toEqual(['POST /images/create', 'POST /images/create', 'POST /commit']);
+    });
+
+    it('re-tagging the same image, new tags, a new import and moving her own tag are allowed', async () => {
+      const before = denied('unowned-image').length;
+      for (const source of [SHARED, testImage, sharedId]) {
+        const r = await dockerAs(box, 'alice', ['tag', source, SHARED]);
+        expect(r.exitCode, `${source}: ${r.stderr}`).toBe(0);
+      }
+      expect(await sharedNow()).toBe(sharedId);
+      const mine = `alice/${SHARED}`;
+      images.push(mine);
+      expect((await dockerAs(box, 'alice', ['tag', aliceImage, mine])).exitCode).toBe(0);
+      expect((await image(mine))!.Id).toBe(aliceId);
+      const copy = tag('copy-of-shared');
+      expect((await dockerAs(box, 'alice', ['tag', SHARED, copy])).exitCode).toBe(0);
+      expect((await image(copy))!.Id).toBe(sharedId);
+      const imported = tag('alice-import');
+      const imp = await dockerAs(box, 'alice', ['import', tarFile, imported]);
+      expect(imp.exitCode, String(imp.stderr)).toBe(0);
+      // Her own tag moves where she likes, onto a shared image too.
+      expect((await dockerAs(box, 'alice', ['tag', SHARED, mine])).exitCode).toBe(0);
+      expect((await image(mine))!.Id).toBe(sharedId);
+      expect(denied('unowned-image').length).toBe(before);
+    });
+
+    it('a pull (fromImage) is not an import: its repo is not checked', async () => {
+      // Nothing listens on port 9: the engine fails the pull itself, quickly.
+      const r = await apiAs(box, 'alice', 'POST', '/v1.41/images/create?fromImage=127.0.0.1:9/ds01-none&tag=1&repo=shared-ds01test');
+      expect(r.status).not.toBe(403);
+      expect(await sharedNow()).toBe(sharedId);
+    });
+
+    it('an administrator may move it', async () => {
+      const r = await dockerAs(box, 'dana', ['tag', aliceImage, SHARED]);
+      expect(r.exitCode, String(r.stderr)).toBe(0);
+      expect(await sharedNow()).toBe(aliceId);
+      expect(box.readEvents().filter((e) => e.event_type === 'auth.denied' && e.user === 'dana')).toEqual([]);
+    });
+  });
+});
+
+describe('the tag a request writes, as the engine reads it', () => {
+  it('repo and tag (tag, commit, import) and build’s t', () => {
+    expect(tagWritten('ubuntu')).toBe('ubuntu:latest');
+    expect(tagWritten('ubuntu', '')).toBe('ubuntu:latest');
+    expect(tagWritten('ubuntu:22.04')).toBe('ubuntu:22.04');
+    // A tag given replaces the one in repo; a digest is dropped (the engine tags `x4:1` for `repo=x4@sha256:…&tag=1`).
+    expect(tagWritten('ubuntu:other', '22.04')).toBe('ubuntu:22.04');
+    expect(tagWritten(`ubuntu@sha256:${'a'.repeat(64)}`, '22.04')).toBe('ubuntu:22.04');
+    expect(tagWritten('localhost:5000/x')).toBe('localhost:5000/x:latest');
+    expect(tagWritten('localhost:5000/x:2')).toBe('localhost:5000/x:2');
+  });
+  it('printed the way the engine prints it', () => {
+    expect(familiarTag('docker.io/library/ubuntu:22.04')).toBe('ubuntu:22.04');
+    expect(familiarTag('index.docker.io/library/ubuntu:22.04')).toBe('ubuntu:22.04');
+    expect(familiarTag('library/ubuntu:22.04')).toBe('ubuntu:22.04');
+    expect(familiarTag('docker.io/alice/x:1')).toBe('alice/x:1');
+    expect(familiarTag('docker.io/library/a/b:1')).toBe('library/a/b:1');
+    expect(familiarTag('localhost:5000/library/x:1')).toBe('localhost:5000/library/x:1');
+  });
+  it('routes: import and pull are checked, load is open; a tag request is pinned to the checked image', () => {
+    expect(routeRequest('POST', '/v1.41/images/create?fromSrc=-&repo=x').route.kind).toBe('image-create');
+    expect(routeRequest('POST', '/images/create?fromImage=x').route.kind).toBe('image-create');
+    expect(routeRequest('POST', '/v1.41/images/load').route.kind).toBe('open');
+    expect(routeRequest('POST', '/v1.41/images/create/tag?repo=x').route).toEqual({ kind: 'image-tag', name: 'create' });
+    expect(pinImage('/v1.41/images/ds01-test/busybox:latest/tag?repo=x&tag=1', 'sha256:ab')).toBe(
+      '/v1.41/images/sha256:ab/tag?repo=x&tag=1',
+    );
+    expect(pinImage('/images/busybox/tag/', 'sha256:ab')).toBe('/images/sha256:ab/tag/');
   });
 });
