@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { execa } from 'execa';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeDocker, dockerApi, removeContainersByLabel, uniqueName } from '../../../test-support/docker.js';
-import { apiContainer, attempt, inspectContainer, makeSandbox, type Sandbox, TEST_LABEL, wrapper } from './helpers.js';
+import { describeDocker, dockerApi, dockerHost, removeContainersByLabel, uniqueName } from '../../../test-support/docker.js';
+import { apiContainer, attempt, inspectContainer, makeSandbox, realDocker, type Sandbox, TEST_LABEL, wrapper } from './helpers.js';
 
 describeDocker('ownership: every verb that names containers checks every target', () => {
   let box: Sandbox;
@@ -115,6 +116,23 @@ describeDocker('ownership: every verb that names containers checks every target'
     const c = await inspectContainer(mine);
     const byPrefix = await wrapper(['inspect', '--format', '{{.Name}}', c!.Id.slice(0, 8)], alice());
     expect(String(byPrefix.stdout).trim()).toBe(`/${mine}`);
+  });
+
+  it('an id prefix several containers share is left to the real client, which says so (no internal error)', async () => {
+    // Seventeen ids cannot all start differently (pigeonhole): made until two do.
+    const firsts = new Set<string>();
+    let shared: string | undefined;
+    for (let i = 0; i < 17 && !shared; i++) {
+      const id = await apiContainer(uniqueName('prefix'), { 'ds01.user': 'bob' }, ['true']);
+      if (firsts.has(id[0]!)) shared = id[0];
+      firsts.add(id[0]!);
+    }
+    expect(shared, 'two containers whose ids start alike').toBeDefined();
+    const direct = await execa(realDocker, ['stop', '-t', '0', shared!], { env: { DOCKER_HOST: dockerHost }, reject: false });
+    const r = await wrapper(['stop', '-t', '0', shared!], alice());
+    expect(String(r.stderr)).not.toMatch(/internal error/);
+    expect(r.exitCode).toBe(direct.exitCode);
+    expect(String(r.stderr).trim()).toBe(String(direct.stderr).trim());
   });
 
   it('refuses non-admins on unowned containers; admins pass and are logged', async () => {

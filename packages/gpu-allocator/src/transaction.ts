@@ -56,9 +56,9 @@ export async function prepare(options: { inventory?: boolean; focus?: string } =
     return c.state === 'running' || c.state === 'paused' || c.state === 'restarting';
   };
   // Every container an allocation names must be seen (or seen to be gone), labelled or not.
-  const refs = [...byId.keys(), ...pendingNames];
+  const refs = [...byId.keys()];
   if (options.focus) refs.push(options.focus);
-  resolveNeeds({ want, refs });
+  resolveNeeds({ want, refs, names: [...pendingNames] });
   const [snapshot, inv] = await Promise.all([snapshotP, inventoryP]);
   return { inventory: inv.inv, inventoryError: inv.err, snapshot };
 }

@@ -173,6 +173,41 @@ describeDocker('allocation lifecycle against the real engine', () => {
     expect(bind.out).toMatchObject({ status: 'bound', container_id: c.id });
   });
 
+  it('a pending reservation named like an id prefix of other containers is looked up by name only', async () => {
+    // Docker reads a ref that is no container's name as an id prefix: one that several ids share is an
+    // error (which stopped every ds01-gpu command while the reservation was pending), one that a single id
+    // starts with names that other container.
+    const sb = sandbox();
+    const ids: string[] = [];
+    const byPrefix = new Map<string, string[]>();
+    let shared: string | undefined;
+    while (!shared && ids.length < 120) {
+      const c = await createContainer({ sb, user: 'bob', wrapperLabels: false });
+      ids.push(c.id);
+      const p = c.id.slice(0, 2);
+      byPrefix.set(p, [...(byPrefix.get(p) ?? []), c.id]);
+      if ((byPrefix.get(p) ?? []).length > 1) shared = p;
+    }
+    try {
+      expect(shared, 'two containers whose ids share a 2-character prefix').toBeDefined();
+      const unique = ids.find((id) => byPrefix.get(id.slice(0, 2))!.length === 1)!.slice(0, 6);
+      for (const name of [shared!, unique]) {
+        const a = await sb.json(['allocate', '--user', 'alice', '--container', name], { DS01_AS_USER: 'alice' });
+        expect(a.out).toMatchObject({ status: 'allocated', state: 'pending' });
+      }
+      const st = await sb.json(['status']);
+      expect(st.code, JSON.stringify(st.out)).toBe(0);
+      expect(st.out.allocations).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ container: shared, state: 'pending', container_id: null }),
+          expect.objectContaining({ container: unique, state: 'pending', container_id: null }),
+        ]),
+      );
+    } finally {
+      for (const id of ids) await removeContainer(id);
+    }
+  });
+
   it('containers using GPUs around the wrapper are unmanaged and their GPUs are not handed out', async () => {
     const sb = sandbox();
     const rogue = await createContainer({ sb, user: 'bob', gpus: [A100[0], A100[1]], wrapperLabels: false, start: true });

@@ -93,6 +93,8 @@ export class Engine {
     if (r.status === 200 && r.json) return r.json;
     // 404: no such container; 400: not a valid reference. The real client reports either.
     if (r.status === 404 || r.status === 400) return null;
+    // A ref that is no container's name falls back to id prefixes, and one several ids share names none of them.
+    if (/multiple ids found/i.test(r.json?.message ?? '')) return null;
     throw new EngineError(`inspect ${ref}: ${r.status} ${r.json?.message ?? ''}`, r.status);
   }
 

@@ -90,6 +90,11 @@ export interface SnapshotNeeds {
    * does not know is absent from the snapshot, which is how a removal is seen.
    */
   refs: readonly string[];
+  /**
+   * Container names that must be seen (pending reservations). Looked up like refs, but only a container
+   * of exactly that name counts: Docker falls back to id prefixes for a ref that is no container's name.
+   */
+  names?: readonly string[];
 }
 
 // Only these containers matter to the allocator, and Docker lists them in a few milliseconds whatever else
@@ -137,7 +142,7 @@ export async function takeSnapshot(needs: SnapshotNeeds | Promise<SnapshotNeeds>
   // suite sharing one Docker engine, or two ds01 instances on one host. Unset on a normal host.
   const scope = process.env.DS01_GPU_SCOPE_LABEL || undefined;
   // The listings are asked for at once; what else to look at may still be on its way (the state read).
-  const [list, { want, refs }] = await Promise.all([listRelevant(scope), needs]);
+  const [list, { want, refs, names = [] }] = await Promise.all([listRelevant(scope), needs]);
   const containers = new Map<string, ContainerView>();
   const byName = new Map<string, ContainerView>();
   const add = (view: ContainerView) => {
@@ -147,11 +152,12 @@ export async function takeSnapshot(needs: SnapshotNeeds | Promise<SnapshotNeeds>
   for (const item of list) add(viewOf(item.Id, item.State, factsFromSummary(item)));
   const listed = [...containers.values()];
   const inspected = new Map<string, InspectInfo>();
+  const exactNames = new Set(names);
   await eachLimited(
-    [...new Set(refs)].filter((ref) => ref && !byName.has(ref) && !containerById(containers, ref)),
+    [...new Set([...refs, ...names])].filter((ref) => ref && !byName.has(ref) && !containerById(containers, ref)),
     async (ref) => {
       const found = await docker().inspectContainer(ref);
-      if (!found) return;
+      if (!found || (exactNames.has(ref) && !refs.includes(ref) && found.Name !== `/${ref}`)) return;
       const facts = factsFromInspect(found);
       if (scope && !hasLabel(facts.labels, scope)) return;
       add(viewOf(found.Id, found.State?.Status, facts));
