@@ -12,7 +12,7 @@ import { allocateForCreate, applyAllocation, settleAllocation } from './create-g
 import { decideBuild, decideCommit, decideImageCreate, decideImageRemove, decideImageTag } from './decide-image.js';
 import { decideVolumeCreate, decideVolumeRemove } from './decide-volume.js';
 import { logCreated } from './log-create.js';
-import { needBody, parseJsonBody, type RequestInfo, withQuery } from './request-parts.js';
+import { needBody, parseJsonBody, type RequestInfo, sendsForm, withQuery } from './request-parts.js';
 import { isCanonicalTarget, pinContainer, type RoutedRequest, routeRequest, withOwnerFilter } from './route-request.js';
 import type { UserSession } from './user-session.js';
 
@@ -62,6 +62,12 @@ export async function decideRequest(session: UserSession, info: RequestInfo): Pr
     return pass;
   }
   const monitoring = ctx.policy.mode === 'monitoring';
+  if (sendsForm(info.headers))
+    throw new Denial(
+      'bad-request',
+      'the request carries parameters in a form body, which the engine reads before the query ds01 checks',
+      'Send the parameters in the query string.',
+    );
 
   switch (route.kind) {
     case 'open':

@@ -109,7 +109,7 @@ export function createUserServer(user: string, deps: ServerDeps): http.Server {
         .catch((err) => sendError(res, 400, (err as Error).message));
       return;
     }
-    decide(deps, user, { method, url, readBody: () => readBody(req) })
+    decide(deps, user, { method, url, headers: req.headers, readBody: () => readBody(req) })
       .then((d) => {
         if (d.action === 'refuse') {
           deps.denials.log(d.denial, user, operationOf(method, routeRequest(method, url)));
@@ -131,7 +131,7 @@ export function createUserServer(user: string, deps: ServerDeps): http.Server {
     // Bytes that arrive while the rules run wait in the socket until the splice.
     socket.pause();
     socket.on('error', () => socket.destroy());
-    decide(deps, user, { method, url })
+    decide(deps, user, { method, url, headers: req.headers })
       .then((d) => {
         if (d.action === 'refuse') {
           deps.denials.log(d.denial, user, operationOf(method, routeRequest(method, url)));

@@ -415,6 +415,49 @@ describeDocker('the proxy: ownership of named volumes and images', () => {
       expect(await sharedNow()).toBe(sharedId);
     });
 
+    it('parameters in a form body are refused (bad-request): the engine reads them before the query ds01 checks', async () => {
+      /** POST with a form body (curl -d: application/x-www-form-urlencoded) as alice: status and body. */
+      const formAs = async (path: string, form: string) => {
+        const r = await asUser(box, 'alice', [
+          '/usr/bin/curl',
+          '-s',
+          '-S',
+          '--unix-socket',
+          box.socket('alice'),
+          '-X',
+          'POST',
+          '-w',
+          '\n%{http_code}',
+          '-d',
+          form,
+          `http://docker${path}`,
+        ]);
+        const out = String(r.stdout);
+        return { status: Number(out.slice(out.lastIndexOf('\n') + 1)), text: out.slice(0, out.lastIndexOf('\n')) };
+      };
+      const before = denied('bad-request').length;
+      const fresh = tag('form-checked');
+      const [freshRepo] = fresh.split(':') as [string];
+      for (const [path, form] of [
+        [`/v1.41/images/${aliceImage}/tag`, 'repo=shared-ds01test&tag=1'],
+        // The engine would take the body's repo over the query's, which ds01 checked.
+        [`/v1.41/images/${aliceImage}/tag?repo=${freshRepo}&tag=1`, 'repo=shared-ds01test&tag=1'],
+        // ... and the body's filters over the owner filter ds01 adds to a prune.
+        ['/v1.41/containers/prune', `filters=${JSON.stringify({ label: [TEST_LABEL] })}`],
+      ] as const) {
+        const r = await formAs(path, form);
+        expect(r.status, path).toBe(403);
+        expect(r.text).toContain('ds01: bad-request: the request carries parameters in a form body');
+      }
+      expect(await sharedNow()).toBe(sharedId);
+      expect(await image(fresh)).toBeNull();
+      expect(denied('bad-request').length).toBe(before + 3);
+      // curl -d '' sends the form type with no body: nothing the engine would read.
+      const empty = await formAs(`/v1.41/images/${aliceImage}/tag?repo=${freshRepo}&tag=1`, '');
+      expect(empty.status, empty.text).toBe(201);
+      expect((await image(fresh))!.Id).toBe(aliceId);
+    });
+
     it('an administrator may move it', async () => {
       const r = await dockerAs(box, 'dana', ['tag', aliceImage, SHARED]);
       expect(r.exitCode, String(r.stderr)).toBe(0);
