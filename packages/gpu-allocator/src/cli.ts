@@ -31,6 +31,43 @@ function internalError(err: unknown, json: boolean): ExitCode {
   return 3;
 }
 
+function usage(message: string, json: boolean): ExitCode {
+  if (json) process.stdout.write(`${JSON.stringify({ status: 'error', message, usage: true })}\n`);
+  process.stderr.write(`ds01-gpu: ${message}\nRun ds01-gpu --help for usage.\n`);
+  return 2;
+}
+
+/** `allocate --stdin`: the session prints its answers itself (commands/allocate-session.ts). */
+async function session(json: boolean): Promise<ExitCode> {
+  // The wrapper reads each answer as soon as it is printed; it may be gone before the bind's (EPIPE).
+  process.stdout.on('error', () => {});
+  const input = stdinLines();
+  try {
+    return await allocateSession(loadContext(), { nextLine: input.nextLine, emit: (r) => print(r, json) });
+  } finally {
+    input.close();
+  }
+}
+
+/**
+ * The command line the wrapper runs for every `docker run --gpus`, exactly:
+ * it is run without building the yargs parser (some 30 ms of the allocator's
+ * start-up, which is on that command's critical path). Any other argv,
+ * however close, goes through yargs.
+ */
+export function runsSessionDirectly(argv: readonly string[]): boolean {
+  return argv.length === 3 && argv[0] === 'allocate' && argv[1] === '--stdin' && argv[2] === '--json';
+}
+
+export async function runSession(): Promise<ExitCode> {
+  try {
+    return await session(true);
+  } catch (err) {
+    if (err instanceof RequestError) return usage(err.message, true);
+    return internalError(err, true);
+  }
+}
+
 const positiveInt = (flag: string) => (v: unknown) => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new Error(`--${flag} must be a whole number of 1 or more (got ${JSON.stringify(v)})`);
@@ -77,18 +114,11 @@ export async function main(argv: string[], factory: YargsFactory): Promise<ExitC
             return true;
           }),
       (a) =>
-        run(async () => {
-          if (!a.stdin)
-            return allocate(ctx(), { user: a.user as string, container: a.container as string, count: a.count ?? 1, prefer: a.prefer });
-          // The wrapper reads each answer as soon as it is printed; it may be gone before the bind's (EPIPE).
-          process.stdout.on('error', () => {});
-          const input = stdinLines();
-          try {
-            return await allocateSession(ctx(), { nextLine: input.nextLine, emit: (r) => print(r, wantsJson) });
-          } finally {
-            input.close();
-          }
-        }),
+        run(async () =>
+          a.stdin
+            ? session(wantsJson)
+            : allocate(ctx(), { user: a.user as string, container: a.container as string, count: a.count ?? 1, prefer: a.prefer }),
+        ),
     )
     .command(
       'check',
@@ -162,18 +192,13 @@ export async function main(argv: string[], factory: YargsFactory): Promise<ExitC
   } catch (err) {
     usageError ??= err instanceof Error ? err.message : String(err);
   }
-  const usage = (message: string): ExitCode => {
-    if (wantsJson) process.stdout.write(`${JSON.stringify({ status: 'error', message, usage: true })}\n`);
-    process.stderr.write(`ds01-gpu: ${message}\nRun ds01-gpu --help for usage.\n`);
-    return 2;
-  };
-  if (usageError) return usage(usageError);
+  if (usageError) return usage(usageError, wantsJson);
   if (!command) return 0; // --help
   try {
     const result = await command();
     return typeof result === 'number' ? result : print(result, wantsJson);
   } catch (err) {
-    if (err instanceof RequestError) return usage(err.message);
+    if (err instanceof RequestError) return usage(err.message, wantsJson);
     return internalError(err, wantsJson);
   }
 }

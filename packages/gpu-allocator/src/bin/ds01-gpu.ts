@@ -1,11 +1,14 @@
 #!/usr/bin/env node
 import { closeEventLogs } from '@ds01/events-core';
-import yargs from 'yargs';
-import { hideBin } from 'yargs/helpers';
-import { main } from '../cli.js';
+import { main, runSession, runsSessionDirectly } from '../cli.js';
 
-// No top-level await: the bin is bundled as a script (tools/bundle-bins.mjs).
-main(hideBin(process.argv), yargs).then((code) => {
+// No top-level await: the bin is bundled as a script (tools/bundle-bins.mjs). yargs loads only when
+// the command line needs parsing (see runsSessionDirectly).
+const argv = process.argv.slice(2);
+const done = runsSessionDirectly(argv)
+  ? runSession()
+  : Promise.all([import('yargs'), import('yargs/helpers')]).then(([{ default: yargs }, { hideBin }]) => main(hideBin(process.argv), yargs));
+done.then((code) => {
   closeEventLogs();
   process.exitCode = code;
 });
