@@ -79,15 +79,9 @@ export async function decideCommit(session: UserSession, info: RequestInfo, quer
   return { action: 'forward', path: withQuery(info.url, q), body: raw };
 }
 
-/** `DELETE /images/{name}`. */
-export async function decideImageRemove(
-  session: UserSession,
-  info: RequestInfo,
-  name: string,
-  query: URLSearchParams,
-  operation: string,
-): Promise<Decision> {
-  await checkImageRemoval(session, name, query, operation);
+/** `DELETE /images/{name}`: your own images; one without an owner only by an administrator. */
+export async function decideImageRemove(session: UserSession, info: RequestInfo, name: string, operation: string): Promise<Decision> {
+  await checkImageRemoval(session, name, operation);
   return { action: 'forward', path: info.url };
 }
 

@@ -101,7 +101,7 @@ export async function decideRequest(session: UserSession, info: RequestInfo): Pr
     case 'commit':
       return decideCommit(session, info, query, operation);
     case 'image-remove':
-      return decideImageRemove(session, info, route.name, query, operation);
+      return decideImageRemove(session, info, route.name, operation);
     case 'image-tag':
       return decideImageTag(session, info, route.name, query, operation);
     case 'image-create':

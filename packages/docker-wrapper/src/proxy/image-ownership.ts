@@ -6,8 +6,8 @@ import type { UserSession } from './user-session.js';
 /**
  * Images belong to whoever `ds01.user` names in their config: the proxy sets
  * it on every image a user builds or commits. An image without it (pulled,
- * loaded, built before ds01) is the shared cache: anyone may untag it, only
- * administrators force its removal or move one of its tags.
+ * loaded, built before ds01) is the shared cache: only administrators remove
+ * or untag it, or move one of its tags.
  */
 
 /**
@@ -67,31 +67,32 @@ export async function imageOwner(session: UserSession, ref: string): Promise<str
   return (await inspectImage(session, ref))?.owner ?? null;
 }
 
-/** Engine booleans: anything but empty, 0, no, false, none is true. */
-const truthy = (v: string | null) => v !== null && !['', '0', 'no', 'false', 'none'].includes(v.toLowerCase());
-
-/** `DELETE /images/{name}`: not another user's image; `force` (untag everywhere, even under containers) on an unowned one is for admins. */
-export async function checkImageRemoval(session: UserSession, name: string, query: URLSearchParams, operation: string): Promise<void> {
+/**
+ * `DELETE /images/{name}`, as `volume rm` (checkVolumeRemoval): your own
+ * images only; one without an owner (pulled, the shared cache) only by an
+ * administrator, with or without `force`: a plain removal frees its tag,
+ * which a user could then create anew on an image of their own. A missing
+ * one is left to the engine.
+ */
+export async function checkImageRemoval(session: UserSession, name: string, operation: string): Promise<void> {
+  if (session.ctx.identity.isAdmin) return;
   const owner = await imageOwner(session, name);
   if (owner === null) return;
-  if (owner !== '') {
-    if (!(await sameUser(owner, session.user)))
-      enforceOwnership(
-        session.ctx,
-        new Denial('not-owner', `image '${name}' belongs to ${owner}`, 'You can only remove your own images: see `docker images`.', name),
-        operation,
-      );
-    return;
-  }
-  if (truthy(query.get('force')))
+  if (owner === '')
     enforceOwnership(
       session.ctx,
       new Denial(
         'unowned-image',
-        `image '${name}' has no owner, and only administrators force its removal (it untags images other users' containers use)`,
-        'Remove it without --force, or ask an administrator.',
+        `image '${name}' has no owner: images without an owner (pulled ones) are shared, and only administrators remove them`,
+        'Ask an administrator, or remove your own images: see `docker images`.',
         name,
       ),
+      operation,
+    );
+  else if (!(await sameUser(owner, session.user)))
+    enforceOwnership(
+      session.ctx,
+      new Denial('not-owner', `image '${name}' belongs to ${owner}`, 'You can only remove your own images: see `docker images`.', name),
       operation,
     );
 }

@@ -30,7 +30,7 @@ export type Route =
   | { kind: 'volume-remove'; name: string }
   /** `POST /build`: labelled as the caller's; `networkmode=host` is refused. */
   | { kind: 'build' }
-  /** `DELETE /images/{name}`: not another user's image; `force` on an unowned one is for admins. */
+  /** `DELETE /images/{name}`: only the caller's image; an unowned one is for admins. */
   | { kind: 'image-remove'; name: string }
   /** `POST /images/{name}/tag`: an existing tag may be moved only off an image of the caller's. */
   | { kind: 'image-tag'; name: string }

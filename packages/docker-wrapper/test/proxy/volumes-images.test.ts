@@ -235,18 +235,33 @@ describeDocker('the proxy: ownership of named volumes and images', () => {
     expect(await image(t)).toBeNull();
   });
 
-  it('rmi of an unlabelled image: -f is refused (unowned-image), plain rmi of an unused one is allowed', async () => {
+  it('rmi of an unlabelled image is refused (unowned-image), with or without -f; an administrator removes it', async () => {
     const t = tag('unowned');
     const [repo, version] = t.split(':') as [string, string];
     expect((await dockerApi('POST', `/images/${testImage}/tag?repo=${repo}&tag=${version}`)).status).toBe(201);
+    const id = (await image(t))!.Id;
     const before = denied('unowned-image').length;
-    const forced = await dockerAs(box, 'alice', ['rmi', '-f', t]);
-    expect(forced.exitCode).not.toBe(0);
-    expect(String(forced.stderr)).toContain('ds01: unowned-image: ');
-    expect(await image(t)).not.toBeNull();
-    expect(denied('unowned-image').length).toBe(before + 1);
-    const plain = await dockerAs(box, 'alice', ['rmi', t]);
-    expect(plain.exitCode, String(plain.stderr)).toBe(0);
+    for (const args of [
+      ['rmi', t],
+      ['rmi', '-f', t],
+      ['image', 'rm', id.slice(7, 19)],
+    ]) {
+      const r = await dockerAs(box, 'alice', args);
+      expect(r.exitCode, args.join(' ')).not.toBe(0);
+      expect(String(r.stderr)).toContain('ds01: unowned-image: image ');
+      expect(String(r.stderr)).toContain('images without an owner (pulled ones) are shared, and only administrators remove them');
+      expect(String(r.stderr)).toContain('Ask an administrator, or remove your own images');
+    }
+    // Still there, under the same tag, as the engine sees it.
+    expect((await image(t))?.Id).toBe(id);
+    const events = denied('unowned-image').slice(before);
+    expect(events.map((e) => [e.details.operation, e.details.target])).toEqual([
+      [`DELETE /images/${t}`, t],
+      [`DELETE /images/${t}`, t],
+      [`DELETE /images/${id.slice(7, 19)}`, id.slice(7, 19)],
+    ]);
+    const admin = await dockerAs(box, 'dana', ['rmi', t]);
+    expect(admin.exitCode, String(admin.stderr)).toBe(0);
     expect(await image(t)).toBeNull();
     expect(await image(testImage)).not.toBeNull();
   });
@@ -406,6 +421,23 @@ describeDocker('the proxy: ownership of named volumes and images', () => {
       expect((await dockerAs(box, 'alice', ['tag', SHARED, mine])).exitCode).toBe(0);
       expect((await image(mine))!.Id).toBe(sharedId);
       expect(denied('unowned-image').length).toBe(before);
+    });
+
+    it('docker rmi cannot free it, so it cannot be created anew on her image', async () => {
+      const before = unowned().length;
+      for (const args of [
+        ['rmi', SHARED],
+        ['rmi', '-f', SHARED],
+      ]) {
+        const r = await dockerAs(box, 'alice', args);
+        expect(r.exitCode, args.join(' ')).not.toBe(0);
+        expect(String(r.stderr)).toContain(`ds01: unowned-image: image '${SHARED}' has no owner`);
+      }
+      expect(await sharedNow()).toBe(sharedId);
+      const t = await dockerAs(box, 'alice', ['tag', aliceImage, SHARED]);
+      expect(String(t.stderr)).toContain('ds01: unowned-image: ');
+      expect(await sharedNow()).toBe(sharedId);
+      expect(refusedSince(before)).toEqual([`DELETE /images/${SHARED}`, `DELETE /images/${SHARED}`, `POST /images/${aliceImage}/tag`]);
     });
 
     it('a pull (fromImage) is not an import: its repo is not checked', async () => {
