@@ -37,7 +37,7 @@ export async function decideBuild(session: UserSession, info: RequestInfo, query
   return { action: 'forward', path: withQuery(info.url, q) };
 }
 
-/** A Dockerfile LABEL instruction among commit changes that names a ds01.* label (quotes and escapes dropped). */
+/** A Dockerfile LABEL instruction among commit or import changes that names a ds01.* label (quotes and escapes dropped). */
 function ds01LabelChange(changes: readonly string[], user: string): string | undefined {
   // The engine reads the changes as one Dockerfile, one per line; a backslash at a line's end continues it.
   const lines = changes
@@ -50,6 +50,20 @@ function ds01LabelChange(changes: readonly string[], user: string): string | und
     const plain = words.replace(/["'\\]/g, '');
     return plain.includes('ds01.') && plain.replace(/^label\s+/i, '') !== `${LABELS.user}=${user}`;
   });
+}
+
+/**
+ * The `changes` of a commit or an import (Dockerfile instructions the engine
+ * applies in order, after the body's config): a user's LABEL of ds01's is
+ * refused, and a last `LABEL ds01.user=<user>` makes the image the caller's.
+ * Returns the query to forward.
+ */
+function withOwnerChange(query: URLSearchParams, user: string): URLSearchParams {
+  const bad = ds01LabelChange(query.getAll('changes'), user);
+  if (bad) throw new Denial('ds01-label', `the change '${bad.trim()}' sets a label of ds01's`, 'Remove it; ds01 labels your image itself.');
+  const q = new URLSearchParams(query);
+  q.append('changes', `LABEL "${LABELS.user}"="${user}"`);
+  return q;
 }
 
 /**
@@ -68,14 +82,10 @@ export async function decideCommit(session: UserSession, info: RequestInfo, quer
   // The Docker CLI sends no body (or `null`) unless a config is given.
   const text = raw.toString('utf8').trim();
   if (text !== '' && text !== 'null') checkNoDs01Labels(labelsOfJson(parseJsonBody(raw).Labels), user, 'image');
-  const changes = query.getAll('changes');
-  const bad = ds01LabelChange(changes, user);
-  if (bad) throw new Denial('ds01-label', `the change '${bad.trim()}' sets a label of ds01's`, 'Remove it; ds01 labels your image itself.');
+  const q = withOwnerChange(query, user);
   const repo = query.get('repo');
   if (repo) await checkTagTarget(session, tagWritten(repo, query.get('tag')), operation);
-  const q = new URLSearchParams(query);
   if (found) q.set('container', found.facts.id);
-  q.append('changes', `LABEL "${LABELS.user}"="${user}"`);
   return { action: 'forward', path: withQuery(info.url, q), body: raw };
 }
 
@@ -109,8 +119,10 @@ export async function decideImageTag(
 
 /**
  * `POST /images/create`: with `fromImage` a pull, allowed (the name then means
- * what the registry says); without, an import (`docker import`), whose
- * `repo`/`tag` may move an existing tag only off an image of the caller's.
+ * what the registry says); without, an import (`docker import`), labelled as
+ * the caller's through its `changes` as a commit is, whose `repo`/`tag` may
+ * move an existing tag only off an image of the caller's. The body (the
+ * tarball) is streamed through untouched.
  */
 export async function decideImageCreate(
   session: UserSession,
@@ -119,7 +131,9 @@ export async function decideImageCreate(
   operation: string,
 ): Promise<Decision> {
   // The engine imports whenever fromImage is empty, whatever fromSrc says.
-  const repo = query.get('fromImage') ? null : query.get('repo');
+  if (query.get('fromImage')) return { action: 'forward', path: info.url };
+  const q = withOwnerChange(query, session.user);
+  const repo = query.get('repo');
   if (repo) await checkTagTarget(session, tagWritten(repo, query.get('tag')), operation);
-  return { action: 'forward', path: info.url };
+  return { action: 'forward', path: withQuery(info.url, q) };
 }

@@ -5,9 +5,9 @@ import type { UserSession } from './user-session.js';
 
 /**
  * Images belong to whoever `ds01.user` names in their config: the proxy sets
- * it on every image a user builds or commits. An image without it (pulled,
- * loaded, built before ds01) is the shared cache: only administrators remove
- * or untag it, or move one of its tags.
+ * it on every image a user builds, commits or imports. An image without it
+ * (pulled, loaded, built before ds01) is the shared cache: only administrators
+ * remove or untag it, or move one of its tags.
  */
 
 /**

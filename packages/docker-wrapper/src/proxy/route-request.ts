@@ -34,7 +34,7 @@ export type Route =
   | { kind: 'image-remove'; name: string }
   /** `POST /images/{name}/tag`: an existing tag may be moved only off an image of the caller's. */
   | { kind: 'image-tag'; name: string }
-  /** `POST /images/create`: a pull is allowed; an import's tag is checked as a tag is. */
+  /** `POST /images/create`: a pull is allowed; an import is labelled as the caller's and its tag checked as a tag is. */
   | { kind: 'image-create' }
   | { kind: 'admin-only'; why: string }
   | { kind: 'unknown' };

@@ -440,6 +440,46 @@ describeDocker('the proxy: ownership of named volumes and images', () => {
       expect(refusedSince(before)).toEqual([`DELETE /images/${SHARED}`, `DELETE /images/${SHARED}`, `POST /images/${aliceImage}/tag`]);
     });
 
+    it('her import is labelled hers, so she may move and remove its tag; a ds01 label in its changes is refused', async () => {
+      const imported = tag('alice-import-own');
+      const first = await dockerAs(box, 'alice', ['import', '-c', 'LABEL purpose=test', tarFile, imported]);
+      expect(first.exitCode, String(first.stderr)).toBe(0);
+      const one = (await image(imported))!;
+      expect(one.Config.Labels).toEqual({ purpose: 'test', 'ds01.user': 'alice' });
+      // Importing again under the same tag moves it off her first import; then she tags her build there, then removes it.
+      const again = await dockerAs(box, 'alice', ['import', '-m', 'again', tarFile, imported]);
+      expect(again.exitCode, String(again.stderr)).toBe(0);
+      const two = (await image(imported))!;
+      expect(two.Id).not.toBe(one.Id);
+      expect(two.Config.Labels?.['ds01.user']).toBe('alice');
+      const moved = await dockerAs(box, 'alice', ['tag', aliceImage, imported]);
+      expect(moved.exitCode, String(moved.stderr)).toBe(0);
+      expect((await image(imported))!.Id).toBe(aliceId);
+      const t2 = tag('alice-import-rm');
+      expect((await dockerAs(box, 'alice', ['import', tarFile, t2])).exitCode).toBe(0);
+      const rm = await dockerAs(box, 'alice', ['rmi', t2]);
+      expect(rm.exitCode, String(rm.stderr)).toBe(0);
+      expect(await image(t2)).toBeNull();
+
+      const before = denied('ds01-label').length;
+      const forged = tag('forged-import');
+      const f = await dockerAs(box, 'alice', ['import', '-c', 'LABEL ds01.protected=true', tarFile, forged]);
+      expect(f.exitCode).not.toBe(0);
+      expect(String(f.stderr)).toContain("ds01: ds01-label: the change 'LABEL ds01.protected=true' sets a label of ds01's");
+      expect(await image(forged)).toBeNull();
+      const [forgedRepo] = forged.split(':') as [string];
+      const changes = encodeURIComponent('LABEL "ds01.user"="bob"');
+      const raw = await apiAs(box, 'alice', 'POST', `/v1.41/images/create?fromSrc=-&repo=${forgedRepo}&tag=1&changes=${changes}`);
+      expect(raw.status).toBe(403);
+      expect((raw.json as { message: string }).message).toMatch(/^ds01: ds01-label: /);
+      expect(await image(forged)).toBeNull();
+      expect(
+        denied('ds01-label')
+          .slice(before)
+          .map((e) => e.details.operation),
+      ).toEqual(['POST /images/create', 'POST /images/create']);
+    });
+
     it('a pull (fromImage) is not an import: its repo is not checked', async () => {
       // Nothing listens on port 9: the engine fails the pull itself, quickly.
       const r = await apiAs(box, 'alice', 'POST', '/v1.41/images/create?fromImage=127.0.0.1:9/ds01-none&tag=1&repo=shared-ds01test');
