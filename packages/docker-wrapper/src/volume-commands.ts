@@ -1,5 +1,6 @@
 import { LABELS } from '@ds01/events-core/labels';
 import type { WrapperContext } from './context.js';
+import { bindsHostPath, optionPairs } from './create/bind-mounts.js';
 import { Denial } from './deny.js';
 import type { DockerClient } from './docker-api.js';
 import { optionValues, type ParsedCommand } from './parse-args.js';
@@ -15,7 +16,7 @@ export function volumeCreateArgs(ctx: WrapperContext, parsed: ParsedCommand): st
   const { identity } = ctx;
   const admin = identity.isAdmin;
   const opts = optionValues(parsed.options, '-o', '--opt');
-  if (!admin && opts.some((o) => /^(device=|o=.*\bbind\b)/i.test(o)))
+  if (!admin && bindsHostPath(optionPairs(opts)))
     throw new Denial(
       'bind-mount',
       'volume options that bind a host path are for administrators',

@@ -18,6 +18,24 @@ export function volumeFlagSource(value: string, cwd: string): string | null {
   return null;
 }
 
+/**
+ * Volume driver options that make the local driver bind a host path
+ * (`device=…`, or `o=` with `bind`), as `[key, value]` pairs from the
+ * command line (`-o`, `volume-opt`) or the API (`DriverOpts`).
+ */
+export function bindsHostPath(options: Iterable<readonly [string, unknown]>): boolean {
+  for (const [k, v] of options) {
+    const key = k.toLowerCase();
+    if (key === 'device' || (key === 'o' && /\bbind\b/i.test(String(v)))) return true;
+  }
+  return false;
+}
+
+/** `KEY=VALUE` strings as `[key, value]` pairs, duplicates kept (a bare `KEY` sets no option). */
+export function optionPairs(entries: readonly string[]): [string, string][] {
+  return entries.filter((e) => e.includes('=')).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]);
+}
+
 export interface MountSpec {
   type: string;
   source?: string;

@@ -18,7 +18,7 @@ import { refuseHostNetwork } from '../rules/host-network.js';
 import { checkMaxContainers } from '../rules/max-containers.js';
 import { checkNoDs01Labels } from '../rules/owner-label.js';
 import { checkVolumesForCreate, createOwnedVolume } from '../volume-ownership.js';
-import { deniedHostPath, parseMountFlag, volumeFlagSource } from './bind-mounts.js';
+import { bindsHostPath, deniedHostPath, optionPairs, parseMountFlag, volumeFlagSource } from './bind-mounts.js';
 import { gpuCount } from './gpu-request.js';
 import { applyLimits, containerLimitsOf } from './limits.js';
 import { namedVolumesOfOptions } from './named-volumes.js';
@@ -146,8 +146,7 @@ export async function prepareCreate(ctx: WrapperContext, parsed: ParsedCommand, 
   }
   if (denies('bind-mount')) checkMounts(options, cwd, policy.deniedBindMounts);
 
-  // The flag checks passed; what is left asks Docker. The allocator can start
-  // now (if it has not), beside those checks: it decides only when told to.
+  // The flag checks passed; what is left asks Docker.
 
   // Joining another container's namespaces, volumes or links.
   const joins: { flag: string; ref: string }[] = [];
@@ -247,7 +246,7 @@ function checkMounts(options: readonly ParsedOption[], cwd: string, denied: read
     if (o.flag === '-v' || o.flag === '--volume') source = volumeFlagSource(o.value, cwd);
     else if (o.flag === '--mount') {
       const m = parseMountFlag(o.value);
-      if (m.volumeOpts.some((v) => /^device=/i.test(v) || /^o=.*\bbind\b/i.test(v)))
+      if (bindsHostPath(optionPairs(m.volumeOpts)))
         throw new Denial('bind-mount', `--mount ${o.value} binds a host path through volume options`, 'Use a plain named volume.');
       if (m.type === 'bind' && m.source) source = m.source.startsWith('/') ? m.source : `${cwd}/${m.source}`;
     }

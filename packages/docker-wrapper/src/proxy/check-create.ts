@@ -1,6 +1,6 @@
 import { INHERITABLE_PRIVILEGED_LABELS, LABEL_PREFIX, LABELS } from '@ds01/events-core/labels';
 import { checkTarget } from '../check-ownership.js';
-import { deniedHostPath } from '../create/bind-mounts.js';
+import { bindsHostPath, deniedHostPath } from '../create/bind-mounts.js';
 import { containerLimitsOf } from '../create/limits.js';
 import { Denial } from '../deny.js';
 import { ownedContainers } from '../docker-api.js';
@@ -278,7 +278,7 @@ function checkMounts(host: Json, denied: readonly string[]): void {
     const m = obj(raw);
     const type = String(m.Type ?? 'volume').toLowerCase();
     const opts = obj(obj(obj(m.VolumeOptions).DriverConfig).Options);
-    if (Object.entries(opts).some(([k, v]) => k.toLowerCase() === 'device' || (k.toLowerCase() === 'o' && /\bbind\b/i.test(String(v)))))
+    if (bindsHostPath(Object.entries(opts)))
       throw new Denial('bind-mount', 'Mounts volume options bind a host path', 'Use a plain named volume.');
     if (type === 'bind' && typeof m.Source === 'string') {
       const source = m.Source.startsWith('/') ? m.Source : `/${m.Source}`;

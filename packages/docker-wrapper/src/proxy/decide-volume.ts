@@ -1,3 +1,4 @@
+import { bindsHostPath } from '../create/bind-mounts.js';
 import { Denial } from '../deny.js';
 import { labelsOfJson, withOwnerLabel } from '../rules/owner-label.js';
 import { checkVolumeRemoval } from '../volume-ownership.js';
@@ -9,7 +10,7 @@ import type { UserSession } from './user-session.js';
 export async function decideVolumeCreate(session: UserSession, info: RequestInfo): Promise<Decision> {
   const body = parseJsonBody(await needBody(info));
   const opts = (body.DriverOpts ?? {}) as Record<string, unknown>;
-  if (Object.entries(opts).some(([k, v]) => k.toLowerCase() === 'device' || (k.toLowerCase() === 'o' && /\bbind\b/i.test(String(v)))))
+  if (bindsHostPath(Object.entries(opts)))
     throw new Denial(
       'bind-mount',
       'volume options that bind a host path are for administrators',
