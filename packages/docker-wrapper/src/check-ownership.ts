@@ -70,6 +70,20 @@ export async function checkTarget(
 }
 
 /**
+ * Something with an owner label (a volume, an image) that `user` acts on:
+ * null when it is theirs, else the refusal, `unowned()` for one with no owner
+ * (''), `notOwner(owner)` for another user's.
+ */
+export async function ownerRefusal(
+  owner: string,
+  user: string,
+  refuse: { unowned: () => Denial; notOwner: (owner: string) => Denial },
+): Promise<Denial | null> {
+  if (owner === '') return refuse.unowned();
+  return (await sameUser(owner, user)) ? null : refuse.notOwner(owner);
+}
+
+/**
  * Applies an ownership refusal (containers, volumes, images): thrown, except
  * under `enforcement_mode: monitoring`, where it is logged as what would have
  * been refused and let through.

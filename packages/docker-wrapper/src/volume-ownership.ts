@@ -1,5 +1,5 @@
 import { LABELS } from '@ds01/events-core/labels';
-import { enforceOwnership, sameUser } from './check-ownership.js';
+import { enforceOwnership, ownerRefusal, sameUser } from './check-ownership.js';
 import type { WrapperContext } from './context.js';
 import { Denial } from './deny.js';
 import type { DockerClient } from './docker-api.js';
@@ -10,6 +10,13 @@ import type { DockerClient } from './docker-api.js';
  * shared data (a site switching over from DS01 has only such volumes): anyone
  * may mount it, only administrators remove it.
  */
+
+/**
+ * A volume name the engine can look up. A source with a slash is neither a
+ * path docker binds nor a name any volume can have (the engine's router
+ * cannot address it): docker refuses it itself.
+ */
+export const isVolumeName = (name: string) => name !== '' && !name.includes('/');
 
 /** A named volume a container asks for, with what docker would create it with if it is missing. */
 export interface VolumeUse {
@@ -53,19 +60,17 @@ export async function checkVolumeRemoval(ctx: WrapperContext, docker: DockerClie
   if (ctx.identity.isAdmin) return;
   const owner = await volumeOwner(docker, name);
   if (owner === null) return;
-  if (owner === '')
-    enforceOwnership(
-      ctx,
+  const refusal = await ownerRefusal(owner, ctx.identity.user, {
+    unowned: () =>
       new Denial(
         'unowned-volume',
         `volume '${name}' has no owner, and only administrators remove volumes without an owner`,
         'Ask an administrator to remove it.',
         name,
       ),
-      operation,
-    );
-  else if (!(await sameUser(owner, ctx.identity.user)))
-    enforceOwnership(ctx, notOwner(name, owner, 'You can only remove your own volumes: see `docker volume ls`.'), operation);
+    notOwner: (o) => notOwner(name, o, 'You can only remove your own volumes: see `docker volume ls`.'),
+  });
+  if (refusal) enforceOwnership(ctx, refusal, operation);
 }
 
 /**

@@ -1,13 +1,6 @@
 import { labelsOf } from '../rules/owner-label.js';
-import type { VolumeUse } from '../volume-ownership.js';
+import { isVolumeName, type VolumeUse } from '../volume-ownership.js';
 import { parseMountFlag, volumeFlagSource } from './bind-mounts.js';
-
-/**
- * A volume name the engine can look up. A source with a slash is neither a
- * path docker binds nor a name any volume can have (the engine's router
- * cannot address it): docker refuses it itself.
- */
-const lookupable = (name: string) => name !== '' && !name.includes('/');
 
 /**
  * Named volumes of a run/create command line: `-v NAME:/path[:opts]`
@@ -25,11 +18,11 @@ export function namedVolumesOfOptions(options: readonly { flag: string; value?: 
     if (o.flag === '-v' || o.flag === '--volume') {
       const parts = o.value.split(':');
       const name = parts[0]!;
-      if (parts.length < 2 || volumeFlagSource(o.value, cwd) !== null || !lookupable(name)) continue;
+      if (parts.length < 2 || volumeFlagSource(o.value, cwd) !== null || !isVolumeName(name)) continue;
       out.push({ name, via: `${o.flag} ${o.value}`, ...(volumeDriver ? { driver: volumeDriver } : {}), driverOpts: {}, labels: {} });
     } else if (o.flag === '--mount') {
       const m = parseMountFlag(o.value);
-      if (m.type !== 'volume' || !m.source || !lookupable(m.source)) continue;
+      if (m.type !== 'volume' || !m.source || !isVolumeName(m.source)) continue;
       out.push({
         name: m.source,
         via: `--mount ${o.value}`,

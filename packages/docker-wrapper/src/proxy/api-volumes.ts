@@ -1,15 +1,6 @@
 import { labelsOfJson } from '../rules/owner-label.js';
-import type { VolumeUse } from '../volume-ownership.js';
-
-type Json = Record<string, unknown>;
-
-const obj = (v: unknown): Json => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : {});
-
-/**
- * A volume name the engine can look up: a slash makes it neither a path the
- * engine binds nor a name any volume can have (the engine refuses it itself).
- */
-const lookupable = (name: string) => name !== '' && !name.includes('/');
+import { isVolumeName, type VolumeUse } from '../volume-ownership.js';
+import { type Json, obj } from './request-parts.js';
 
 /**
  * Named volumes of a create request: `HostConfig.Binds` entries whose source
@@ -24,12 +15,12 @@ export function namedVolumesOfHostConfig(host: Json): VolumeUse[] {
     if (typeof b !== 'string') continue;
     const parts = b.split(':');
     const name = parts[0]!;
-    if (parts.length < 2 || name.startsWith('/') || !lookupable(name)) continue;
+    if (parts.length < 2 || name.startsWith('/') || !isVolumeName(name)) continue;
     out.push({ name, via: `Binds ${b}`, ...(driver ? { driver } : {}), driverOpts: {}, labels: {} });
   }
   for (const raw of Array.isArray(host.Mounts) ? host.Mounts : []) {
     const m = obj(raw);
-    if (String(m.Type ?? 'volume').toLowerCase() !== 'volume' || typeof m.Source !== 'string' || !lookupable(m.Source)) continue;
+    if (String(m.Type ?? 'volume').toLowerCase() !== 'volume' || typeof m.Source !== 'string' || !isVolumeName(m.Source)) continue;
     const options = obj(m.VolumeOptions);
     const config = obj(options.DriverConfig);
     out.push({

@@ -20,9 +20,8 @@ import { checkNoDs01Labels } from '../rules/owner-label.js';
 import { checkVolumesForCreate, createOwnedVolume } from '../volume-ownership.js';
 import { applyApiLimits, type LimitFields } from './api-limits.js';
 import { namedVolumesOfHostConfig } from './api-volumes.js';
+import { type Json, obj } from './request-parts.js';
 import type { UserSession } from './user-session.js';
-
-type Json = Record<string, unknown>;
 
 interface DeviceRequest {
   Driver?: string;
@@ -47,7 +46,6 @@ export interface ApiCreatePlan {
   createdAt: string;
 }
 
-const obj = (v: unknown): Json => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : {});
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
 
 export function isGpuDeviceRequest(r: DeviceRequest): boolean {

@@ -1,5 +1,5 @@
 import { LABELS } from '@ds01/events-core/labels';
-import { enforceOwnership, sameUser } from '../check-ownership.js';
+import { enforceOwnership, ownerRefusal } from '../check-ownership.js';
 import { Denial } from '../deny.js';
 import type { UserSession } from './user-session.js';
 
@@ -78,23 +78,18 @@ export async function checkImageRemoval(session: UserSession, name: string, oper
   if (session.ctx.identity.isAdmin) return;
   const owner = await imageOwner(session, name);
   if (owner === null) return;
-  if (owner === '')
-    enforceOwnership(
-      session.ctx,
+  const refusal = await ownerRefusal(owner, session.user, {
+    unowned: () =>
       new Denial(
         'unowned-image',
         `image '${name}' has no owner: images without an owner (pulled ones) are shared, and only administrators remove them`,
         'Ask an administrator, or remove your own images: see `docker images`.',
         name,
       ),
-      operation,
-    );
-  else if (!(await sameUser(owner, session.user)))
-    enforceOwnership(
-      session.ctx,
-      new Denial('not-owner', `image '${name}' belongs to ${owner}`, 'You can only remove your own images: see `docker images`.', name),
-      operation,
-    );
+    notOwner: (o) =>
+      new Denial('not-owner', `image '${name}' belongs to ${o}`, 'You can only remove your own images: see `docker images`.', name),
+  });
+  if (refusal) enforceOwnership(session.ctx, refusal, operation);
 }
 
 /**
@@ -109,29 +104,16 @@ export async function checkTagTarget(session: UserSession, written: string, oper
   const current = await inspectImage(session, written);
   if (!current || (image !== undefined && current.id === image)) return;
   const tag = familiarTag(written);
-  if (current.owner === '') {
-    const base = tag.slice(tag.lastIndexOf('/') + 1);
-    enforceOwnership(
-      session.ctx,
+  const refusal = await ownerRefusal(current.owner, session.user, {
+    unowned: () =>
       new Denial(
         'unowned-image',
         `the tag '${tag}' is shared (its image has no owner), and moving it would change that image for every user`,
-        `Choose another name, e.g. '${session.user}/${base}'.`,
+        `Choose another name, e.g. '${session.user}/${tag.slice(tag.lastIndexOf('/') + 1)}'.`,
         tag,
       ),
-      operation,
-    );
-    return;
-  }
-  if (!(await sameUser(current.owner, session.user)))
-    enforceOwnership(
-      session.ctx,
-      new Denial(
-        'not-owner',
-        `the tag '${tag}' is on ${current.owner}'s image`,
-        'Choose another name: moving a tag moves it for everyone.',
-        tag,
-      ),
-      operation,
-    );
+    notOwner: (o) =>
+      new Denial('not-owner', `the tag '${tag}' is on ${o}'s image`, 'Choose another name: moving a tag moves it for everyone.', tag),
+  });
+  if (refusal) enforceOwnership(session.ctx, refusal, operation);
 }

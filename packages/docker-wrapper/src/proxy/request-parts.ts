@@ -13,6 +13,9 @@ export interface RequestInfo {
 
 export type Json = Record<string, unknown>;
 
+/** A JSON object field, or an empty one when the field is missing or not an object. */
+export const obj = (v: unknown): Json => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : {});
+
 /** A JSON object body (an empty body is `{}`); anything else is refused, as the rules cannot read it. */
 export function parseJsonBody(buf: Buffer): Json {
   if (buf.length === 0) return {};
