@@ -50,14 +50,16 @@ export function startGpuSession(env: NodeJS.ProcessEnv): GpuSession {
   let stderr = '';
   const lines: string[] = [];
   const waiting: ((line: string | null) => void)[] = [];
+  const deliver = (line: string) => {
+    const w = waiting.shift();
+    if (w) w(line);
+    else lines.push(line);
+  };
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
     stdout += chunk;
     for (let nl = stdout.indexOf('\n'); nl >= 0; nl = stdout.indexOf('\n')) {
-      const line = stdout.slice(0, nl);
+      deliver(stdout.slice(0, nl));
       stdout = stdout.slice(nl + 1);
-      const w = waiting.shift();
-      if (w) w(line);
-      else lines.push(line);
     }
   });
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
@@ -71,12 +73,8 @@ export function startGpuSession(env: NodeJS.ProcessEnv): GpuSession {
   exited.then(() => {
     closed = true;
     // A last answer without its newline still counts.
-    if (stdout.trim() !== '') {
-      const w = waiting.shift();
-      if (w) w(stdout);
-      else lines.push(stdout);
-      stdout = '';
-    }
+    if (stdout.trim() !== '') deliver(stdout);
+    stdout = '';
     for (const w of waiting.splice(0)) w(null);
   });
   const nextLine = (): Promise<string | null> => {
