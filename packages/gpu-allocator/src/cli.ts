@@ -59,12 +59,16 @@ export function runsSessionDirectly(argv: readonly string[]): boolean {
   return argv.length === 3 && argv[0] === 'allocate' && argv[1] === '--stdin' && argv[2] === '--json';
 }
 
+/** A command that threw: a bad request on stdin is a usage error, anything else an internal one. */
+function failed(err: unknown, json: boolean): ExitCode {
+  return err instanceof RequestError ? usage(err.message, json) : internalError(err, json);
+}
+
 export async function runSession(): Promise<ExitCode> {
   try {
     return await session(true);
   } catch (err) {
-    if (err instanceof RequestError) return usage(err.message, true);
-    return internalError(err, true);
+    return failed(err, true);
   }
 }
 
@@ -198,7 +202,6 @@ export async function main(argv: string[], factory: YargsFactory): Promise<ExitC
     const result = await command();
     return typeof result === 'number' ? result : print(result, wantsJson);
   } catch (err) {
-    if (err instanceof RequestError) return usage(err.message, wantsJson);
-    return internalError(err, wantsJson);
+    return failed(err, wantsJson);
   }
 }
