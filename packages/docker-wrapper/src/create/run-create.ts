@@ -38,10 +38,9 @@ export async function runCreate(
   let gpus: GpuRef[] = [];
   if (nameTaken || plan.gpuCount === 0) session?.end();
   else {
-    const first = session;
     const request = { owner: plan.owner, name: plan.name!, count: plan.gpuCount };
     ({ reservation, gpus } = await allocateWaiting(ctx, request, {
-      ...(first ? { first: () => first.allocate(request) } : {}),
+      ...(session ? { first: () => session.allocate(request) } : {}),
       progress: (line) => process.stderr.write(line),
     }));
   }
