@@ -8,6 +8,9 @@ import { RELEASE_REASONS, release } from './commands/release.js';
 import { start } from './commands/start.js';
 import { status } from './commands/status.js';
 import { loadContext } from './context.js';
+
+export { runsSessionDirectly } from './session-command-line.js';
+
 import type { CommandResult, ExitCode } from './result.js';
 import type { ReleaseReason } from './state/types.js';
 
@@ -47,16 +50,6 @@ async function session(json: boolean): Promise<ExitCode> {
   } finally {
     input.close();
   }
-}
-
-/**
- * The command line the wrapper runs for every `docker run --gpus`, exactly:
- * it is run without building the yargs parser (some 30 ms of the allocator's
- * start-up, which is on that command's critical path). Any other argv,
- * however close, goes through yargs.
- */
-export function runsSessionDirectly(argv: readonly string[]): boolean {
-  return argv.length === 3 && argv[0] === 'allocate' && argv[1] === '--stdin' && argv[2] === '--json';
 }
 
 /** A command that threw: a bad request on stdin is a usage error, anything else an internal one. */

@@ -198,6 +198,41 @@ describeDocker('ds01-gpu authorization, failures and locking', () => {
     }
   });
 
+  it('allocate --stdin starts its nvidia-smi query before the request comes, and runs it once', async () => {
+    const sb = sandbox();
+    const log = path.join(sb.dir, 'smi.log');
+    const smi = path.join(sb.dir, 'nvidia-smi');
+    fs.writeFileSync(smi, `#!/bin/sh\necho "$*" >> ${log}\nexec ${sb.env.DS01_NVIDIA_SMI} "$@"\n`, { mode: 0o755 });
+    const name = uniqueName('early-query');
+    const child = execa(process.execPath, [BIN, 'allocate', '--stdin', '--json'], {
+      env: { ...process.env, SUDO_USER: undefined, ...sb.env, DS01_AS_USER: 'alice', DS01_NVIDIA_SMI: smi },
+      reject: false,
+    });
+    const queried = () => fs.existsSync(log) && fs.readFileSync(log, 'utf8').includes('--query-gpu=');
+    for (let i = 0; i < 300 && !queried(); i++) await new Promise((res) => setTimeout(res, 50));
+    expect(queried()).toBe(true);
+    child.stdin?.end(`${JSON.stringify({ user: 'alice', container: name, count: 1 })}\n`);
+    const r = await child;
+    expect(JSON.parse(r.stdout)).toMatchObject({ status: 'allocated', container: name });
+    expect(fs.readFileSync(log, 'utf8').trim().split('\n')).toEqual([
+      '--query-gpu=index,uuid,name,memory.total,mig.mode.current --format=csv,noheader,nounits',
+    ]);
+  });
+
+  it('a cancelled allocate --stdin ends without waiting for its nvidia-smi query', async () => {
+    const sb = sandbox();
+    const smi = path.join(sb.dir, 'nvidia-smi');
+    fs.writeFileSync(smi, `#!/bin/sh\nsleep 30\nexec ${sb.env.DS01_NVIDIA_SMI} "$@"\n`, { mode: 0o755 });
+    const r = await execa(process.execPath, [BIN, 'allocate', '--stdin', '--json'], {
+      env: { ...process.env, SUDO_USER: undefined, ...sb.env, DS01_AS_USER: 'alice', DS01_NVIDIA_SMI: smi },
+      input: '',
+      reject: false,
+      timeout: 20_000,
+    });
+    expect(r.timedOut).toBe(false);
+    expect({ code: r.exitCode, out: JSON.parse(r.stdout) }).toEqual({ code: 0, out: { status: 'cancelled' } });
+  });
+
   it('allocate --stdin for another user is refused like the flags are', async () => {
     const sb = sandbox();
     const r = await execa(process.execPath, [BIN, 'allocate', '--stdin', '--json'], {

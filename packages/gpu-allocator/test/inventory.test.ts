@@ -96,6 +96,23 @@ describe('readInventory through the nvidia-smi stand-in', () => {
     await expect(readInventory({ ...process.env, DS01_NVIDIA_SMI: '/nonexistent/nvidia-smi' })).rejects.toThrow(/not found/);
   });
 
+  it('an nvidia-smi that does not answer fails closed after DS01_NVIDIA_SMI_TIMEOUT_MS; exit codes are named', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ds01-gpu-smi-'));
+    const hung = path.join(dir, 'hung');
+    fs.writeFileSync(hung, '#!/bin/sh\nexec sleep 30\n', { mode: 0o755 });
+    const failing = path.join(dir, 'failing');
+    fs.writeFileSync(failing, '#!/bin/sh\necho "Unable to determine the device handle for GPU0000:17:00.0: Unknown Error" >&2\nexit 15\n', {
+      mode: 0o755,
+    });
+    await expect(readInventory({ ...process.env, DS01_NVIDIA_SMI: hung, DS01_NVIDIA_SMI_TIMEOUT_MS: '300' })).rejects.toThrow(
+      /hung --query-gpu=\S+ did not answer within 0.3s/,
+    );
+    await expect(readInventory({ ...process.env, DS01_NVIDIA_SMI: failing })).rejects.toThrow(
+      /failing --query-gpu=\S+ failed \(exit 15\): Unable to determine the device handle/,
+    );
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
   it('twelve GPUs: slot 2 sorts before slot 10', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ds01-gpu-12-'));
     const uuid = (i: number) => `GPU-00000000-0000-0000-0000-${String(i).padStart(12, '0')}`;

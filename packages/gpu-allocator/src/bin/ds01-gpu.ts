@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// First: the session's GPU query starts before the rest loads.
+import './start-gpu-query.js';
 import { closeEventLogs } from '@ds01/events-core';
 import { main, runSession, runsSessionDirectly } from '../cli.js';
 

@@ -1,6 +1,7 @@
 import { createInterface } from 'node:readline';
 import type { CommandContext } from '../context.js';
 import type { Prefer } from '../decide-allocation.js';
+import { stopGpuQueries } from '../inventory/run-nvidia-smi.js';
 import { type CommandResult, kv } from '../result.js';
 import { prepare } from '../transaction.js';
 import { allocate } from './allocate.js';
@@ -89,6 +90,7 @@ export async function allocateSession(ctx: CommandContext, io: SessionIo): Promi
   prepared.catch(() => {}); // awaited by allocate; a cancelled session never asks
   const requestLine = await io.nextLine();
   if (requestLine === null) {
+    stopGpuQueries();
     io.emit(cancelled());
     return 0;
   }

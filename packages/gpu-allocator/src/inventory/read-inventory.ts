@@ -1,41 +1,9 @@
 import { migProfileWeight, slicesPerGpu } from './mig-weight.js';
 import { parseGpuList } from './parse-list.js';
-import { parseGpuQuery, QUERY_FIELDS } from './parse-query.js';
+import { parseGpuQuery } from './parse-query.js';
+import { GPU_QUERY_ARGS, InventoryError, runNvidiaSmi } from './run-nvidia-smi.js';
 import { compareSlotIds } from './slot-order.js';
 import type { Inventory, Slot, UnusableGpu } from './types.js';
-
-/** nvidia-smi failed or is missing: nothing may be handed out (fails closed). */
-export class InventoryError extends Error {
-  override name = 'InventoryError';
-}
-
-export function nvidiaSmiPath(env: NodeJS.ProcessEnv = process.env): string {
-  return env.DS01_NVIDIA_SMI || 'nvidia-smi';
-}
-
-function timeoutMs(env: NodeJS.ProcessEnv): number {
-  const v = Number(env.DS01_NVIDIA_SMI_TIMEOUT_MS);
-  return Number.isFinite(v) && v > 0 ? v : 15_000;
-}
-
-/** nvidia-smi's answer on a host without GPUs (exit 6): an empty inventory, not a failure. */
-const NO_DEVICES = /No devices were found/i;
-
-async function run(args: string[], env: NodeJS.ProcessEnv): Promise<string | null> {
-  const bin = nvidiaSmiPath(env);
-  // Loaded here, not at start-up: execa's set-up (~25 ms) then runs while Docker answers the listing asked for first.
-  const { execa } = await import('execa');
-  const result = await execa(bin, args, { timeout: timeoutMs(env), reject: false, env, extendEnv: false, stripFinalNewline: false });
-  if (result.exitCode === 0 && !result.timedOut) return String(result.stdout);
-  const said = `${result.stdout ?? ''}\n${result.stderr ?? ''}`.trim().split('\n')[0] ?? '';
-  if (result.exitCode === 6 && NO_DEVICES.test(String(result.stdout))) return null;
-  if (result.timedOut) throw new InventoryError(`${bin} ${args[0]} did not answer within ${timeoutMs(env) / 1000}s`);
-  const code = (result as { code?: string }).code;
-  if (code === 'ENOENT' || /ENOENT/.test(String(result.message ?? ''))) {
-    throw new InventoryError(`${bin} not found (set DS01_NVIDIA_SMI to its path)`);
-  }
-  throw new InventoryError(`${bin} ${args[0]} failed (exit ${result.exitCode ?? result.signal ?? '?'})${said ? `: ${said}` : ''}`);
-}
 
 /**
  * Builds the slot inventory from `--query-gpu`, plus `-L` when a GPU is in MIG
@@ -43,10 +11,10 @@ async function run(args: string[], env: NodeJS.ProcessEnv): Promise<string | nul
  * describes every slot, so an allocation there starts one process, not two.
  */
 export async function readInventory(env: NodeJS.ProcessEnv = process.env): Promise<Inventory> {
-  const query = await run([`--query-gpu=${QUERY_FIELDS.join(',')}`, '--format=csv,noheader,nounits'], env);
+  const query = await runNvidiaSmi(GPU_QUERY_ARGS, env);
   if (query === null) return { slots: [], unusable: [], gpus: [] };
   const needList = parseGpuQuery(query).some((g) => g.migEnabled);
-  const list = needList ? await run(['-L'], env) : null;
+  const list = needList ? await runNvidiaSmi(['-L'], env) : null;
   if (needList && list === null) return { slots: [], unusable: [], gpus: [] };
   return buildInventory(list, query);
 }
