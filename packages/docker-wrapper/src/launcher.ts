@@ -1,5 +1,6 @@
+import { ANSWER_FD, LAUNCHER_SESSION_ENV, REQUEST_FD } from './create/launcher-session.js';
 import { WRAPPER_MARKER } from './real-docker.js';
-import { passThroughWords } from './verb-table.js';
+import { createWords, passThroughWords } from './verb-table.js';
 
 export interface LauncherOptions {
   /** The real docker client (resolved at install time, not from the environment). */
@@ -13,20 +14,67 @@ export interface LauncherOptions {
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /**
+ * The allocator session the launcher starts for a command line that
+ * mentions --gpus, before Node has started (see create/launcher-session.ts
+ * for what the wrapper does with it). Every FIFO end is opened here, by the
+ * user's shell, before the allocator starts: the allocator (root, through
+ * sudo) never opens a path in the user's directory, and no open waits for
+ * the other end. The allocator runs as the wrapper would run it
+ * (gpuCommand: DS01_GPU_BIN, a .js one under this node, `sudo -n` unless
+ * root or DS01_GPU_NO_SUDO=1), in a double fork, so it is nobody's child
+ * once the wrapper has gone. Anything unusual (a DS01_GPU_BIN with spaces,
+ * no mktemp) starts nothing: the wrapper then starts its own. The FIFOs
+ * are opened with `command exec`: a failed redirection on a bare exec would
+ * end the shell, and the docker command with it.
+ */
+function sessionFunctions(node: string): string {
+  const [req, ans] = [REQUEST_FD, ANSWER_FD];
+  return `ds01_gpu_start() {
+  ds01_g=\${DS01_GPU_BIN:-ds01-gpu}
+  if [ -O / ] || [ "\${DS01_GPU_NO_SUDO-}" = 1 ]; then set --; else set -- sudo -n; fi
+  case $ds01_g in
+    *.js|*.cjs|*.mjs) exec "$@" ${q(node)} "$ds01_g" allocate --stdin --json ;;
+  esac
+  exec "$@" "$ds01_g" allocate --stdin --json
+}
+ds01_gpu_session() {
+  case \${DS01_GPU_BIN-} in *[[:space:]]*) return 0 ;; esac
+  for ds01_a do
+    case $ds01_a in --gpus|--gpus=*) ;; *) continue ;; esac
+    ds01_d=$(mktemp -d "\${TMPDIR:-/tmp}/ds01-gpu.XXXXXXXX" 2>/dev/null) || return 0
+    mkfifo "$ds01_d/req" "$ds01_d/ans" 2>/dev/null || { rm -rf "$ds01_d"; return 0; }
+    command exec ${req}<>"$ds01_d/req" ${ans}<>"$ds01_d/ans" 5<"$ds01_d/req" 6>"$ds01_d/ans" 9>"$ds01_d/err" ||
+      { exec 5<&- 6>&- 9>&- ${req}>&- ${ans}>&-; rm -rf "$ds01_d"; return 0; }
+    ( ds01_gpu_start <&5 >&6 2>&9 5<&- 6>&- 9>&- ${req}>&- ${ans}>&- & )
+    exec 5<&- 6>&- 9>&-
+    ${LAUNCHER_SESSION_ENV}=$ds01_d
+    export ${LAUNCHER_SESSION_ENV}
+    return 0
+  done
+}`;
+}
+
+/**
  * The `docker` command itself: a POSIX sh script that hands the verbs the
- * wrapper never inspects straight to the real client (no Node start), and
- * everything else to the wrapper. Generated from the verb table, so the two
- * cannot disagree; a leading global flag always goes to the wrapper.
+ * wrapper never inspects straight to the real client (no Node start), starts
+ * the allocator of a GPU run/create at once, and hands everything to the
+ * wrapper. Generated from the verb table, so the two cannot disagree; a
+ * leading global flag always goes to the wrapper as it is.
  */
 export function renderLauncher(opts: LauncherOptions): string {
-  const words = passThroughWords();
+  const { verbs, groups } = createWords();
   return [
     '#!/bin/sh',
     `# ${WRAPPER_MARKER} launcher, generated from the verb table by ds01-docker: do not edit.`,
+    `unset ${LAUNCHER_SESSION_ENV}`,
+    sessionFunctions(opts.node),
     // biome-ignore lint/suspicious/noTemplateCurlyInString: shell syntax for the launcher, not a JS template
     'case "${1-}" in',
-    `  ${words.join('|')})`,
+    `  ${passThroughWords().join('|')})`,
     `    exec ${q(opts.realDocker)} "$@" ;;`,
+    `  ${verbs.join('|')})`,
+    '    ds01_gpu_session "$@" ;;',
+    ...Object.entries(groups).map(([group, sub]) => `  ${group})\n    case "\${2-}" in ${sub.join('|')}) ds01_gpu_session "$@" ;; esac ;;`),
     'esac',
     `exec ${q(opts.node)} ${q(opts.wrapper)} "$@"`,
     '',

@@ -332,3 +332,19 @@ export function passThroughWords(): string[] {
     .map(([word]) => word)
     .sort();
 }
+
+const createVerbsOf = (verbs: Record<string, VerbSpec>): string[] =>
+  Object.entries(verbs)
+    .filter(([, spec]) => spec.kind === 'create')
+    .map(([word]) => word)
+    .sort();
+
+/** What starts a create, for the launcher: top-level verbs (`run`, `create`), and each group's (`container run`…). */
+export function createWords(): { verbs: string[]; groups: Record<string, string[]> } {
+  const groups: Record<string, string[]> = {};
+  for (const [word, g] of Object.entries(GROUPS)) {
+    const verbs = createVerbsOf(g.verbs);
+    if (verbs.length > 0) groups[word] = verbs;
+  }
+  return { verbs: createVerbsOf(CONTAINER_VERBS), groups };
+}

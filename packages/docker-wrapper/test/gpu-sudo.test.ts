@@ -1,9 +1,21 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { describeDocker, removeContainersByLabel, testImage, uniqueName } from '../../../test-support/docker.js';
-import { boundInState, gpuBin, inspectContainer, makeSandbox, type Sandbox, shareDockerSocket, TEST_LABEL, wrapperBin } from './helpers.js';
+import { renderLauncher } from '../src/index.js';
+import {
+  boundInState,
+  gpuBin,
+  inspectContainer,
+  makeSandbox,
+  realDocker,
+  type Sandbox,
+  shareDockerSocket,
+  TEST_LABEL,
+  wrapperBin,
+} from './helpers.js';
 
 // The production path of `docker run --gpus`: a real unprivileged user runs the wrapper, which reaches the
 // allocator through `sudo -n` (Debian's sudoers: env_reset, use_pty). The allocator session must get its
@@ -29,6 +41,7 @@ describeDocker('GPUs as a real user, through sudo', () => {
   }
   let box: Sandbox;
   let unshare: () => void;
+  let launcher: string;
   const sudoers = `/etc/sudoers.d/ds01-test-gpu-${process.pid}`;
   beforeAll(() => {
     box = makeSandbox(CONFIG);
@@ -43,6 +56,8 @@ describeDocker('GPUs as a real user, through sudo', () => {
     fs.writeFileSync(box.events, '');
     fs.chmodSync(box.events, 0o666);
     unshare = shareDockerSocket();
+    launcher = path.join(box.dir, 'docker');
+    fs.writeFileSync(launcher, renderLauncher({ realDocker, node: process.execPath, wrapper: wrapperBin }), { mode: 0o755 });
   });
   afterEach(async () => {
     await removeContainersByLabel(TEST_LABEL);
@@ -53,10 +68,14 @@ describeDocker('GPUs as a real user, through sudo', () => {
     box.cleanup();
   });
 
-  /** alice's `docker …` through the wrapper, inside a pseudo-terminal (as at a shell prompt: sudo then uses a pty of its own). */
-  const asAliceOnATerminal = (args: string[]) => {
+  /**
+   * alice's `docker …` inside a pseudo-terminal (as at a shell prompt: sudo then uses a pty of its own),
+   * through the wrapper's bin, or through the generated launcher, which starts the allocator itself.
+   */
+  const asAliceOnATerminal = (args: string[], via: 'wrapper' | 'launcher' = 'wrapper') => {
     const env = box.env(null, { HOME: box.dir });
-    const quoted = ['runuser', '-u', 'alice', '--', process.execPath, wrapperBin, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`);
+    const command = via === 'launcher' ? [launcher] : [process.execPath, wrapperBin];
+    const quoted = ['runuser', '-u', 'alice', '--', ...command, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`);
     return execa('script', ['-qec', quoted.join(' '), '/dev/null'], { env, extendEnv: false, reject: false, stdin: 'ignore' });
   };
 
@@ -72,6 +91,22 @@ describeDocker('GPUs as a real user, through sudo', () => {
     expect(await boundInState(box, name, 15_000)).toMatchObject({ state: 'active', container_id: c.Id });
     const allocate = box.readEvents().find((e) => e.event_type === 'gpu.allocate' && e.details.container === name);
     expect(allocate?.user).toBe('alice');
+  });
+
+  it('run -d --gpus 1 as alice through the launcher: its allocator, started through sudo before Node, allocates and binds', {
+    timeout: 120_000,
+  }, async () => {
+    const name = uniqueName('sudo-launcher');
+    const r = await asAliceOnATerminal(
+      ['run', '-d', '--name', name, '-l', TEST_LABEL, '--gpus', '1', testImage, 'sleep', '30'],
+      'launcher',
+    );
+    expect(r.exitCode, String(r.stdout)).toBe(0);
+    const c = (await inspectContainer(name))!;
+    expect(c.Config.Labels['ds01.user']).toBe('alice');
+    expect(c.HostConfig.DeviceRequests?.[0]?.DeviceIDs).toEqual([c.Config.Labels['ds01.gpu.uuids']]);
+    expect(await boundInState(box, name, 15_000)).toMatchObject({ state: 'active', container_id: c.Id });
+    expect(box.readEvents().find((e) => e.event_type === 'gpu.allocate' && e.details.container === name)?.user).toBe('alice');
   });
 
   it('a refused GPU run as alice reserves nothing, and leaves no allocator behind', { timeout: 60_000 }, async () => {

@@ -47,6 +47,11 @@ function answerValidators(): Record<GpuAnswerKind, Validate> {
   return validators;
 }
 
+/** Loads the validators ahead of the answer (the wrapper has nothing else to do while the allocator works). */
+export function loadAnswerValidators(): void {
+  answerValidators();
+}
+
 // execa and the validators load only when a GPU command runs: most docker commands need neither.
 export function validateAnswer<T>(kind: GpuAnswerKind, data: unknown): T {
   const v = answerValidators()[kind];

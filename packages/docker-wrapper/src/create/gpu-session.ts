@@ -1,6 +1,7 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { optionValues, type ParsedCommand, parseArgs } from '../parse-args.js';
-import { type AllocateResult, GpuToolError, gpuCommand, validateAnswer } from './gpu-client.js';
+import { type AllocateResult, GpuToolError, gpuCommand, loadAnswerValidators, validateAnswer } from './gpu-client.js';
+import { adoptLauncherSession } from './launcher-session.js';
 
 /**
  * One `ds01-gpu allocate --stdin` for one GPU create: started before the
@@ -22,12 +23,36 @@ export interface GpuSession {
 }
 
 /**
- * Started with node's own spawn rather than execa: this spawn sits on the
- * critical path of every `docker run --gpus`, and importing and running
- * execa there cost some 35 ms of CPU that the allocator's start-up competes
- * with (the real client is spawned the same way, real-docker.ts).
+ * The two ends of an allocator session, whoever started the allocator: the
+ * wrapper (a child process) or the launcher (FIFOs, launcher-session.ts).
  */
-export function startGpuSession(env: NodeJS.ProcessEnv): GpuSession {
+export interface SessionChannel {
+  /** The allocator as named in messages. */
+  readonly file: string;
+  /** Sends one line (lost when the allocator is gone: its missing answer says why). */
+  send(line: string): void;
+  /** Ends the input (after an optional last line): the allocator reads end of input. */
+  close(lastLine?: string): Promise<void>;
+  /** The allocator's output as it comes. */
+  onOutput(listener: (chunk: string) => void): void;
+  /** Settles when the output has ended (the allocator is gone): its exit code, when known. */
+  readonly ended: Promise<number | null>;
+  /** Why the allocator could not be run, if it could not. */
+  startError(): Error | undefined;
+  /** The end of what the allocator wrote on stderr. */
+  stderrTail(): string;
+  /** Stops waiting for the allocator: the wrapper may end before it does. */
+  letGo(): void;
+}
+
+/**
+ * The allocator as a child of the wrapper, started with node's own spawn
+ * rather than execa: this spawn sits on the critical path of every
+ * `docker run --gpus`, and importing and running execa there cost some 35 ms
+ * of CPU that the allocator's start-up competes with (the real client is
+ * spawned the same way, real-docker.ts).
+ */
+function spawnChannel(env: NodeJS.ProcessEnv): SessionChannel {
   const { file, prefix } = gpuCommand(env);
   let child: ChildProcessWithoutNullStreams;
   let spawnError: Error | undefined;
@@ -36,9 +61,14 @@ export function startGpuSession(env: NodeJS.ProcessEnv): GpuSession {
   } catch (err) {
     spawnError = err as Error;
     return {
-      allocate: () => Promise.reject(new GpuToolError(`cannot run ds01-gpu (${file}): ${spawnError?.message}`)),
-      bind: async () => false,
-      end: () => {},
+      file,
+      send: () => {},
+      close: async () => {},
+      onOutput: () => {},
+      ended: Promise.resolve(null),
+      startError: () => spawnError,
+      stderrTail: () => '',
+      letGo: () => {},
     };
   }
   child.on('error', (err) => {
@@ -46,8 +76,39 @@ export function startGpuSession(env: NodeJS.ProcessEnv): GpuSession {
   });
   // An allocator that ended (or never started) closes its end: the answer, or its absence, says why.
   child.stdin.on('error', () => {});
-  let stdout = '';
   let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr = (stderr + chunk).slice(-4096);
+  });
+  child.stdout.setEncoding('utf8');
+  return {
+    file,
+    send: (line) => {
+      child.stdin.write(line);
+    },
+    close: (lastLine) => new Promise<void>((resolve) => child.stdin.end(lastLine ?? '', () => resolve())),
+    onOutput: (listener) => child.stdout.on('data', listener),
+    ended: new Promise<number | null>((resolve) => {
+      child.on('close', (code) => resolve(code));
+      child.on('error', () => resolve(null));
+    }),
+    startError: () => spawnError,
+    stderrTail: () => stderr,
+    letGo: () => {
+      child.unref();
+      for (const s of [child.stdout, child.stderr]) (s as unknown as { unref?: () => void }).unref?.();
+    },
+  };
+}
+
+/** The wrapper's own allocator session (when the launcher did not start one). */
+export function startGpuSession(env: NodeJS.ProcessEnv): GpuSession {
+  return sessionOver(spawnChannel(env));
+}
+
+/** The request/answer protocol over a channel: one request, its answer, then at most one bind. */
+export function sessionOver(channel: SessionChannel): GpuSession {
+  let stdout = '';
   const lines: string[] = [];
   const waiting: ((line: string | null) => void)[] = [];
   const deliver = (line: string) => {
@@ -55,22 +116,15 @@ export function startGpuSession(env: NodeJS.ProcessEnv): GpuSession {
     if (w) w(line);
     else lines.push(line);
   };
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+  channel.onOutput((chunk) => {
     stdout += chunk;
     for (let nl = stdout.indexOf('\n'); nl >= 0; nl = stdout.indexOf('\n')) {
       deliver(stdout.slice(0, nl));
       stdout = stdout.slice(nl + 1);
     }
   });
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr = (stderr + chunk).slice(-4096);
-  });
   let closed = false;
-  const exited = new Promise<number | null>((resolve) => {
-    child.on('close', (code) => resolve(code));
-    child.on('error', () => resolve(null));
-  });
-  exited.then(() => {
+  channel.ended.then(() => {
     closed = true;
     // A last answer without its newline still counts.
     if (stdout.trim() !== '') deliver(stdout);
@@ -83,24 +137,24 @@ export function startGpuSession(env: NodeJS.ProcessEnv): GpuSession {
     if (closed) return Promise.resolve(null);
     return new Promise((resolve) => waiting.push(resolve));
   };
-  // The wrapper ends when the real client does, not when the allocator does.
-  const letGo = () => {
-    child.unref();
-    for (const s of [child.stdout, child.stderr]) (s as unknown as { unref?: () => void }).unref?.();
-  };
   let allocated: string | undefined;
   let asked = false;
-  return {
+  let ended = false;
+  const session: GpuSession = {
     async allocate(request) {
       if (asked) throw new Error('a GPU session answers one request');
       asked = true;
-      child.stdin.write(`${JSON.stringify({ user: request.owner, container: request.name, count: request.count })}\n`);
+      channel.send(`${JSON.stringify({ user: request.owner, container: request.name, count: request.count })}\n`);
+      // Loaded while the allocator works, not after it has answered.
+      loadAnswerValidators();
       const line = await nextLine();
       if (line === null) {
-        const code = await exited;
-        if (spawnError) throw new GpuToolError(`cannot run ds01-gpu (${file}): ${spawnError.message}`);
-        const last = stderr.trim().split('\n').pop() ?? '';
-        throw new GpuToolError(`ds01-gpu allocate exited ${code} without an answer${last ? `: ${last}` : ''}`);
+        const code = await channel.ended;
+        const spawnError = channel.startError();
+        if (spawnError) throw new GpuToolError(`cannot run ds01-gpu (${channel.file}): ${spawnError.message}`);
+        const last = channel.stderrTail().trim().split('\n').pop() ?? '';
+        const how = code === null ? 'ended' : `exited ${code}`;
+        throw new GpuToolError(`ds01-gpu allocate ${how} without an answer${last ? `: ${last}` : ''}`);
       }
       let json: unknown;
       try {
@@ -110,34 +164,46 @@ export function startGpuSession(env: NodeJS.ProcessEnv): GpuSession {
       }
       const answer = validateAnswer<AllocateResult>('allocate', json);
       if (answer.status === 'allocated') allocated = answer.reservation;
-      else this.end();
+      else session.end();
       return answer;
     },
     async bind(reservation, containerId) {
       if (reservation !== allocated || closed) return false;
       allocated = undefined;
-      await new Promise<void>((resolve) => child.stdin.end(`${JSON.stringify({ bind: containerId })}\n`, () => resolve()));
-      letGo();
+      ended = true;
+      await channel.close(`${JSON.stringify({ bind: containerId })}\n`);
+      channel.letGo();
       return true;
     },
     end() {
       allocated = undefined;
-      child.stdin.end();
-      letGo();
+      if (ended) return;
+      ended = true;
+      void channel.close();
+      channel.letGo();
     },
   };
+  return session;
 }
 
 let early: GpuSession | undefined;
 
 /**
- * Called by the bin before anything else loads: a command line that asks for
- * GPUs on run/create starts its allocator now, so the allocator's start-up
- * runs beside the wrapper's own instead of after it. A command refused later
- * just ends the session.
+ * Called by the bin before anything else loads. The launcher starts the
+ * allocator of a command line that mentions --gpus itself and hands it over
+ * (launcher-session.ts); else a command line that asks for GPUs on
+ * run/create starts its allocator now, so the allocator's start-up runs
+ * beside the wrapper's own instead of after it. A command refused later, or
+ * one that turns out not to ask for GPUs, just ends the session.
  */
 export function startEarlyGpuSession(argv: readonly string[], env: NodeJS.ProcessEnv): void {
-  if (wantsGpus(parseArgs(argv))) early = startGpuSession(env);
+  const handed = adoptLauncherSession(env);
+  const wants = wantsGpus(parseArgs(argv));
+  if (handed) {
+    const session = sessionOver(handed);
+    if (wants) early = session;
+    else session.end();
+  } else if (wants) early = startGpuSession(env);
 }
 
 /** A run/create (top level or `container …`) with --gpus before the image. */
