@@ -1,4 +1,5 @@
 import { ANSWER_FD, LAUNCHER_SESSION_ENV, REQUEST_FD } from './create/launcher-session.js';
+import { EXTRA_CA_CERTS, HIDDEN_EXTRA_CA_CERTS } from './launcher-env.js';
 import { WRAPPER_MARKER } from './real-docker.js';
 import { createWords, passThroughWords } from './verb-table.js';
 
@@ -55,6 +56,20 @@ ds01_gpu_session() {
 }
 
 /**
+ * Node 20 reads and parses the CA bundle NODE_EXTRA_CA_CERTS names at every
+ * start, TLS or not: about 45 ms on a site that sets it for everyone. Neither
+ * the wrapper nor the allocator makes a TLS connection, so they start without
+ * it; the wrapper hands it back to the real client (launcher-env.ts), which
+ * may pass it on (`docker run -e NODE_EXTRA_CA_CERTS`). Set but empty stays
+ * set but empty.
+ */
+const hideExtraCaCerts = `if [ -n "\${${EXTRA_CA_CERTS}+set}" ]; then
+  ${HIDDEN_EXTRA_CA_CERTS}=$${EXTRA_CA_CERTS}
+  export ${HIDDEN_EXTRA_CA_CERTS}
+  unset ${EXTRA_CA_CERTS}
+fi`;
+
+/**
  * The `docker` command itself: a POSIX sh script that hands the verbs the
  * wrapper never inspects straight to the real client (no Node start), starts
  * the allocator of a GPU run/create at once, and hands everything to the
@@ -66,12 +81,16 @@ export function renderLauncher(opts: LauncherOptions): string {
   return [
     '#!/bin/sh',
     `# ${WRAPPER_MARKER} launcher, generated from the verb table by ds01-docker: do not edit.`,
-    `unset ${LAUNCHER_SESSION_ENV}`,
+    `unset ${LAUNCHER_SESSION_ENV} ${HIDDEN_EXTRA_CA_CERTS}`,
     sessionFunctions(opts.node),
     // biome-ignore lint/suspicious/noTemplateCurlyInString: shell syntax for the launcher, not a JS template
     'case "${1-}" in',
     `  ${passThroughWords().join('|')})`,
     `    exec ${q(opts.realDocker)} "$@" ;;`,
+    'esac',
+    hideExtraCaCerts,
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: shell syntax for the launcher, not a JS template
+    'case "${1-}" in',
     `  ${verbs.join('|')})`,
     '    ds01_gpu_session "$@" ;;',
     ...Object.entries(groups).map(([group, sub]) => `  ${group})\n    case "\${2-}" in ${sub.join('|')}) ds01_gpu_session "$@" ;; esac ;;`),

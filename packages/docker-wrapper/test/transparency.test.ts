@@ -53,6 +53,33 @@ describe('the real client', () => {
       'wrapper /w.js container ls',
     ]);
   });
+  it('the launcher starts Node without NODE_EXTRA_CA_CERTS, set aside for the wrapper to hand back; pass-through keeps it', async () => {
+    const { renderLauncher } = await import('../src/index.js');
+    const log = path.join(box.dir, 'ca-calls');
+    const record = (who: string) =>
+      `#!/bin/sh\necho "${who} extra=\${NODE_EXTRA_CA_CERTS-unset} aside=\${DS01_NODE_EXTRA_CA_CERTS-unset}" >> ${log}\n`;
+    const fakeReal = path.join(box.dir, 'real-ca');
+    const fakeNode = path.join(box.dir, 'node-ca');
+    fs.writeFileSync(fakeReal, record('real'), { mode: 0o755 });
+    fs.writeFileSync(fakeNode, record('node'), { mode: 0o755 });
+    const launcher = path.join(box.dir, 'launcher-ca');
+    fs.writeFileSync(launcher, renderLauncher({ realDocker: fakeReal, node: fakeNode, wrapper: '/w.js' }), { mode: 0o755 });
+    const run = (args: string[], env: Record<string, string>) =>
+      execa(launcher, args, { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, extendEnv: false });
+    await run(['images'], { NODE_EXTRA_CA_CERTS: '/site/ca.pem' });
+    await run(['ps'], { NODE_EXTRA_CA_CERTS: '/site/ca.pem' });
+    await run(['ps'], { NODE_EXTRA_CA_CERTS: '' });
+    await run(['ps'], {});
+    // Left over from somewhere else, it does not become the real client's NODE_EXTRA_CA_CERTS.
+    await run(['ps'], { DS01_NODE_EXTRA_CA_CERTS: '/planted.pem' });
+    expect(fs.readFileSync(log, 'utf8').trim().split('\n')).toEqual([
+      'real extra=/site/ca.pem aside=unset',
+      'node extra=unset aside=/site/ca.pem',
+      'node extra=unset aside=',
+      'node extra=unset aside=unset',
+      'node extra=unset aside=unset',
+    ]);
+  });
 });
 
 describeDocker('transparency through the wrapper', () => {
@@ -98,6 +125,24 @@ describeDocker('transparency through the wrapper', () => {
     });
     expect(String(r.stdout)).toBe('PIPED TEXT');
     expect(r.exitCode).toBe(7);
+  });
+
+  it('through the launcher, the real client gets NODE_EXTRA_CA_CERTS back (and can pass it on to a container)', async () => {
+    const { renderLauncher } = await import('../src/index.js');
+    const launcher = path.join(box.dir, 'docker-ca');
+    fs.writeFileSync(launcher, renderLauncher({ realDocker, node: process.execPath, wrapper: wrapperBin }), { mode: 0o755 });
+    const echo = (env: Record<string, string>) =>
+      execa(
+        launcher,
+        ['run', '--rm', '-e', 'NODE_EXTRA_CA_CERTS', '-l', TEST_LABEL, testImage, 'sh', '-c', `echo "[\${NODE_EXTRA_CA_CERTS-unset}]"`],
+        { env: box.env('alice', env), extendEnv: false, reject: false, stdin: 'ignore' },
+      );
+    const set = await echo({ NODE_EXTRA_CA_CERTS: '/site/ca.pem' });
+    expect(set.exitCode, set.stderr).toBe(0);
+    expect(set.stdout.trim()).toBe('[/site/ca.pem]');
+    // Node itself did not read it (it would warn that the file cannot be loaded).
+    expect(set.stderr).not.toMatch(/extra certs/i);
+    expect((await echo({ NODE_EXTRA_CA_CERTS: '' })).stdout.trim()).toBe('[]');
   });
 
   it('forwards a signal sent to the wrapper to the real client (and on to the container)', async () => {
