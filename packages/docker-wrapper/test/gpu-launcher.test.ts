@@ -4,17 +4,21 @@ import { execa } from 'execa';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { describeDocker, removeContainersByLabel, testImage, uniqueName } from '../../../test-support/docker.js';
 import { renderLauncher } from '../src/index.js';
-import { boundInState, gpuBin, inspectContainer, makeSandbox, realDocker, type Sandbox, TEST_LABEL, wrapperBin } from './helpers.js';
+import {
+  boundInState,
+  gpuBin,
+  inspectContainer,
+  makeSandbox,
+  ONE_GPU_PER_CONTAINER,
+  realDocker,
+  type Sandbox,
+  TEST_LABEL,
+  wrapperBin,
+} from './helpers.js';
 
 // The generated `docker` launcher starts the allocator of a command line that mentions --gpus itself, before
 // Node has started, and hands it to the wrapper on two FIFOs (src/create/launcher-session.ts).
-const CONFIG = `
-defaults:
-  max_gpu_equivalents: 2
-  max_gpu_slots_per_container: 1
-  allow_full_gpu: true
-  gpu_hold_after_stop_h: 0
-gpu_allocation:
+const CONFIG = `${ONE_GPU_PER_CONTAINER}gpu_allocation:
   wait_max_s: 1
   wait_interval_s: 1
 `;

@@ -10,6 +10,7 @@ import {
   gpuBin,
   inspectContainer,
   makeSandbox,
+  ONE_GPU_PER_CONTAINER,
   realDocker,
   type Sandbox,
   shareDockerSocket,
@@ -22,14 +23,6 @@ import {
 // request through sudo, answer, and still bind after the wrapper (and its end of the pipes) is gone.
 const hasSudo = fs.existsSync('/usr/bin/sudo');
 if (!hasSudo && process.env.CI) throw new Error('sudo is missing: .ci/run installs it');
-
-const CONFIG = `
-defaults:
-  max_gpu_equivalents: 2
-  max_gpu_slots_per_container: 1
-  allow_full_gpu: true
-  gpu_hold_after_stop_h: 0
-`;
 
 // Only what points the allocator at this test's sandbox survives sudo's env_reset; a site's rule keeps none of it.
 const KEEP = ['DS01_CONFIG', 'DS01_STATE_DIR', 'DS01_EVENTS_FILE', 'DS01_NVIDIA_SMI', 'DS01_FAKE_GPUS', 'DOCKER_HOST'];
@@ -44,7 +37,7 @@ describeDocker('GPUs as a real user, through sudo', () => {
   let launcher: string;
   const sudoers = `/etc/sudoers.d/ds01-test-gpu-${process.pid}`;
   beforeAll(() => {
-    box = makeSandbox(CONFIG);
+    box = makeSandbox(ONE_GPU_PER_CONTAINER);
     fs.chmodSync(box.dir, 0o777);
     const rule = [`Defaults:alice env_keep += "${KEEP.join(' ')}"`, `alice ALL=(root) NOPASSWD: ${process.execPath} ${gpuBin} *`, ''].join(
       '\n',

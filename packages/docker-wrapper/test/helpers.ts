@@ -36,6 +36,15 @@ gpu_allocation:
   wait_interval_s: 1
 `;
 
+/** Two GPUs per user, one per container, nothing held after a stop: the GPU tests' site. */
+export const ONE_GPU_PER_CONTAINER = `
+defaults:
+  max_gpu_equivalents: 2
+  max_gpu_slots_per_container: 1
+  allow_full_gpu: true
+  gpu_hold_after_stop_h: 0
+`;
+
 export interface Sandbox {
   dir: string;
   config: string;
