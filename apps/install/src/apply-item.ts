@@ -3,14 +3,15 @@ import path from 'node:path';
 import { underPrefix } from './layout.js';
 import { backupPathFor, type ManifestEntry, sha256 } from './manifest.js';
 import { gidOf, isRoot, uidOf } from './owners.js';
-import type { DirItem, FileItem, LinkItem, PlanItem } from './plan-install.js';
+import type { DirItem, FileItem, PlanItem } from './plan-install.js';
 import { validateSudoers } from './validate-sudoers.js';
 
 export type ItemStatus = 'created' | 'updated' | 'unchanged' | 'kept' | 'removed' | 'restored' | 'failed' | 'skipped';
 
 export interface ItemResult {
   path: string;
-  kind: PlanItem['kind'] | 'unit';
+  /** link: what earlier installs made of `docker` (now a file), found in their manifests. */
+  kind: PlanItem['kind'] | 'link' | 'unit';
   what: string;
   status: ItemStatus;
   detail?: string;
@@ -119,15 +120,25 @@ export function applyDir(item: DirItem, ctx: ApplyContext): { result: ItemResult
   };
 }
 
+/**
+ * Written beside the old path and renamed over it, so the path always names
+ * either the old file or the new one (`docker` never disappears). What stood
+ * there before and is not ds01's is kept under the state directory and
+ * restored by --uninstall.
+ */
 export async function applyFile(item: FileItem, ctx: ApplyContext): Promise<{ result: ItemResult; entry?: ManifestEntry }> {
   const real = underPrefix(ctx.prefix, item.path);
   const base = { path: item.path, kind: item.kind, what: item.what };
+  if (item.refused) return { result: { ...base, status: 'failed', detail: item.refused } };
   const st = lstatOrNull(real);
+  if (st?.isDirectory()) return { result: { ...base, status: 'failed', detail: 'a directory stands at this path' } };
   const hash = sha256(item.content);
   const want = ids(item.owner, item.group, ctx.warn);
   const current = st?.isFile() ? fs.readFileSync(real) : undefined;
   const currentHash = current ? sha256(current) : undefined;
-  const ours = ctx.prior?.kind === 'file' && ctx.prior.sha256 === currentHash;
+  // What the last run wrote: this file, or the docker → ds01-docker link that earlier installs made instead.
+  const ourLink = ctx.prior?.kind === 'link' && !!st?.isSymbolicLink() && fs.readlinkSync(real) === ctx.prior.target;
+  const ours = (ctx.prior?.kind === 'file' && ctx.prior.sha256 === currentHash) || ourLink;
 
   if (item.ifMissing && st) {
     // Ours and untouched: keep tracking it. Edited or someone else's: the admin's file now.
@@ -142,16 +153,20 @@ export async function applyFile(item: FileItem, ctx: ApplyContext): Promise<{ re
     if (problem) return { result: { ...base, status: 'failed', detail: `not installed: visudo rejects it: ${problem}` } };
   }
   let backup = ctx.prior?.backup;
-  if (st && !ours && !backup && !ctx.dryRun) backup = saveBackup(ctx.prefix, item.path);
+  let detail: string | undefined;
+  if (st && !ours && !backup) {
+    detail = `the previous ${st.isSymbolicLink() ? `link (→ ${fs.readlinkSync(real)})` : 'file'} is kept as ${backupPathFor(item.path)} and restored by --uninstall`;
+    if (!ctx.dryRun) backup = saveBackup(ctx.prefix, item.path);
+  } else if (ourLink) detail = `replaces the link (→ ${ctx.prior?.target}) an earlier install made`;
   if (!ctx.dryRun) {
     ensureParent(real);
     const tmp = path.join(path.dirname(real), `.${path.basename(real)}.ds01-tmp-${process.pid}`);
+    fs.rmSync(tmp, { force: true });
     fs.writeFileSync(tmp, item.content, { mode: item.mode });
     fs.chmodSync(tmp, item.mode);
     if (canChown) fs.chownSync(tmp, want.uid, want.gid);
     fs.renameSync(tmp, real);
   }
-  const detail = st && !ours && !ctx.prior?.backup ? `the previous file is kept as ${backupPathFor(item.path)}` : undefined;
   return {
     result: { ...base, status: st ? 'updated' : 'created', ...(detail ? { detail } : {}) },
     entry: { path: item.path, kind: 'file', sha256: hash, ...(backup ? { backup } : {}) },
@@ -160,38 +175,6 @@ export async function applyFile(item: FileItem, ctx: ApplyContext): Promise<{ re
 
 function backupOf(ctx: ApplyContext): { backup?: string } {
   return ctx.prior?.backup ? { backup: ctx.prior.backup } : {};
-}
-
-/**
- * The new link is made beside the old path and renamed over it, so `docker`
- * always names either the old client or the wrapper, never nothing.
- */
-export function applyLink(item: LinkItem, ctx: ApplyContext): { result: ItemResult; entry?: ManifestEntry } {
-  const real = underPrefix(ctx.prefix, item.path);
-  const base = { path: item.path, kind: item.kind, what: item.what };
-  const st = lstatOrNull(real);
-  if (st?.isSymbolicLink() && fs.readlinkSync(real) === item.target) {
-    return { result: { ...base, status: 'unchanged' }, entry: { path: item.path, kind: 'link', target: item.target, ...backupOf(ctx) } };
-  }
-  if (st?.isDirectory()) return { result: { ...base, status: 'failed', detail: 'a directory stands at this path' } };
-  let backup = ctx.prior?.backup;
-  const ours = ctx.prior?.kind === 'link';
-  let detail: string | undefined;
-  if (st && !ours && !backup) {
-    detail = `the previous ${st.isSymbolicLink() ? `link (→ ${fs.readlinkSync(real)})` : 'file'} is kept as ${backupPathFor(item.path)} and restored by --uninstall`;
-    if (!ctx.dryRun) backup = saveBackup(ctx.prefix, item.path);
-  }
-  if (!ctx.dryRun) {
-    ensureParent(real);
-    const tmp = path.join(path.dirname(real), `.${path.basename(real)}.ds01-tmp-${process.pid}`);
-    fs.rmSync(tmp, { force: true });
-    fs.symlinkSync(item.target, tmp);
-    fs.renameSync(tmp, real);
-  }
-  return {
-    result: { ...base, status: st ? 'updated' : 'created', ...(detail ? { detail } : {}) },
-    entry: { path: item.path, kind: 'link', target: item.target, ...(backup ? { backup } : {}) },
-  };
 }
 
 /**

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { EXPECTED_BINS } from './layout.js';
+import { LAUNCHER_TEMPLATE } from './docker-launcher.js';
+import { DOCKER_NAME, EXPECTED_BINS, WRAPPER_BIN } from './layout.js';
 
 export interface FoundBin {
   name: string;
@@ -24,6 +25,8 @@ export interface SourceTree {
   missing: { name: string; why: string }[];
   cronFiles: FoundFile[];
   systemdUnits: FoundFile[];
+  /** The docker launcher's template beside the built ds01-docker bin (dist/docker-launcher.sh.in), when built. */
+  launcherTemplate?: string;
 }
 
 /** The demo is not a server tool: of the apps, only the installer itself is installed. */
@@ -95,5 +98,13 @@ export function scanSourceTree(root: string): SourceTree {
       missing.push({ name: b.name, why: `${path.relative(root, b.script)} is not built (run npm run build)` });
     }
   }
-  return { root, bins: bins.filter((b) => b.built), missing, cronFiles, systemdUnits };
+  // `docker` is the wrapper's launcher, which its package's build writes as a template.
+  const wrapper = bins.find((b) => b.name === WRAPPER_BIN && b.built);
+  let launcherTemplate: string | undefined;
+  if (wrapper) {
+    const template = path.join(root, wrapper.workspace, LAUNCHER_TEMPLATE);
+    if (fs.existsSync(template)) launcherTemplate = template;
+    else missing.push({ name: DOCKER_NAME, why: `${path.relative(root, template)} is not built (run npm run build)` });
+  }
+  return { root, bins: bins.filter((b) => b.built), missing, cronFiles, systemdUnits, launcherTemplate };
 }

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
-import { type ApplyContext, applyDir, applyFile, applyLink, type ItemResult, removeEntry } from './apply-item.js';
+import { type ApplyContext, applyDir, applyFile, type ItemResult, removeEntry } from './apply-item.js';
 import { scanSourceTree } from './find-bins.js';
-import { SITE, underPrefix } from './layout.js';
+import { realDockerPath, SITE, underPrefix } from './layout.js';
 import { type Manifest, type ManifestEntry, readManifest, sameEntries, writeManifest } from './manifest.js';
 import { planInstall } from './plan-install.js';
 import { systemctl, systemdRunning, unitActive } from './services.js';
@@ -11,8 +11,10 @@ export interface InstallOptions {
   /** The checkout whose bins are installed. */
   source: string;
   dryRun: boolean;
-  /** Node binary named in the shims. */
+  /** Node binary named in the shims and the docker launcher. */
   nodePath?: string;
+  /** The real docker client the launcher runs (default: DS01_REAL_DOCKER, else /usr/bin/docker). */
+  realDocker?: string;
 }
 
 export interface InstallReport {
@@ -39,7 +41,7 @@ export async function install(opts: InstallOptions): Promise<InstallReport> {
   const tree = scanSourceTree(opts.source);
   const prior = readManifest(opts.prefix);
   const priorByPath = new Map((prior?.entries ?? []).map((e) => [e.path, e]));
-  const plan = planInstall(tree, opts.nodePath ?? process.execPath, warnings);
+  const plan = planInstall(tree, opts.nodePath ?? process.execPath, warnings, opts.realDocker ?? realDockerPath(process.env));
 
   const items: ItemResult[] = [];
   const entries: ManifestEntry[] = [];
@@ -47,7 +49,7 @@ export async function install(opts: InstallOptions): Promise<InstallReport> {
     const ctx: ApplyContext = { prefix: opts.prefix, dryRun: opts.dryRun, prior: priorByPath.get(item.path), warn };
     try {
       const out: { result: ItemResult; entry?: ManifestEntry; parents?: ManifestEntry[] } =
-        item.kind === 'dir' ? applyDir(item, ctx) : item.kind === 'file' ? await applyFile(item, ctx) : applyLink(item, ctx);
+        item.kind === 'dir' ? applyDir(item, ctx) : await applyFile(item, ctx);
       items.push(out.result);
       for (const p of out.parents ?? []) if (!entries.some((e) => e.path === p.path)) entries.push(p);
       if (out.entry) entries.push(out.entry);

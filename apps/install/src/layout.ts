@@ -24,7 +24,18 @@ export const SITE = {
   dockerSocketDropIn: '/etc/systemd/system/docker.socket.d/ds01.conf',
   /** ds01-docker-proxy's per-user sockets: <dir>/<user>/docker.sock. */
   proxySocketDir: '/run/ds01/docker',
+  /** Docker's own client, unless DS01_REAL_DOCKER names another. */
+  realDocker: '/usr/bin/docker',
 } as const;
+
+/**
+ * The real docker client, as the wrapper finds it (DS01_REAL_DOCKER, else
+ * /usr/bin/docker): the launcher the installer writes execs it, and the
+ * doctor checks it.
+ */
+export function realDockerPath(env: NodeJS.ProcessEnv): string {
+  return env.DS01_REAL_DOCKER?.trim() || SITE.realDocker;
+}
 
 /** Modes and owners the installer sets and the doctor checks. */
 export const DIR_MODES = {
@@ -53,7 +64,7 @@ export const EXPECTED_BINS = [
   'ds01-install',
 ] as const;
 
-/** The wrapper is installed a second time under the client's name. */
+/** The wrapper, in front of which the launcher is installed under the client's name. */
 export const WRAPPER_BIN = 'ds01-docker';
 export const DOCKER_NAME = 'docker';
 /** The server-side boundary: with it installed, the daemon socket becomes root-only. */

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { SourceTree } from './find-bins.js';
+import { LAUNCHER_TEMPLATE, renderDockerLauncher } from './docker-launcher.js';
+import type { FoundBin, SourceTree } from './find-bins.js';
 import { DIR_MODES, DOCKER_NAME, PROXY_BIN, SITE, WRAPPER_BIN } from './layout.js';
 import { renderDockerSocketDropIn, renderLogrotate, renderProfile, renderShim, renderSudoers } from './render-site-files.js';
 
@@ -29,12 +30,13 @@ export interface FileItem extends Base {
   ifMissing?: boolean;
   /** Checked before it is put in place (a broken sudoers.d file disables sudo). */
   validate?: 'sudoers';
+  /**
+   * Not installed, for this reason (reported as failed): whatever stands at
+   * the path stays, and so does what the manifest says about it.
+   */
+  refused?: string;
 }
-export interface LinkItem extends Base {
-  kind: 'link';
-  target: string;
-}
-export type PlanItem = DirItem | FileItem | LinkItem;
+export type PlanItem = DirItem | FileItem;
 
 export interface InstallPlan {
   items: PlanItem[];
@@ -50,7 +52,37 @@ export function exampleConfigPath(): string {
 
 const CRON_NAME = /^[A-Za-z0-9_-]+$/;
 
-export function planInstall(tree: SourceTree, nodePath: string, warnings: string[]): InstallPlan {
+/**
+ * `docker`: the wrapper's launcher, with the site's paths filled in
+ * (docker-launcher.ts). Refused, not skipped, when it cannot be made: a
+ * previous `docker` then stays rather than being removed as no longer
+ * provided.
+ */
+function dockerLauncher(tree: SourceTree, wrapper: FoundBin, nodePath: string, realDocker: string): FileItem {
+  const item: FileItem = {
+    kind: 'file',
+    path: path.posix.join(SITE.binDir, DOCKER_NAME),
+    what: `docker: the ds01 launcher (pass-through verbs to ${realDocker}, the rest to ${WRAPPER_BIN})`,
+    content: '',
+    mode: 0o755,
+    owner: 'root',
+    group: 'root',
+  };
+  const refuse = (why: string): FileItem => ({ ...item, refused: `not installed: ${why}; what stands there now is left as it is` });
+  const template = path.posix.join(wrapper.workspace, LAUNCHER_TEMPLATE);
+  if (!tree.launcherTemplate) return refuse(`${template} is not built (run npm run build)`);
+  const ours = [item.path, path.posix.join(SITE.binDir, WRAPPER_BIN)];
+  if (!path.posix.isAbsolute(realDocker) || ours.includes(path.posix.normalize(realDocker))) {
+    return refuse(
+      `the real docker client ${realDocker} ${path.posix.isAbsolute(realDocker) ? 'is ds01 itself, which would run itself' : 'is not an absolute path'} (set DS01_REAL_DOCKER to docker's own client, e.g. ${SITE.realDocker})`,
+    );
+  }
+  const out = renderDockerLauncher(fs.readFileSync(tree.launcherTemplate, 'utf8'), { realDocker, node: nodePath, wrapper: wrapper.script });
+  if ('problem' in out) return refuse(`${template}: ${out.problem} (rebuild the checkout: npm run build)`);
+  return { ...item, content: out.text };
+}
+
+export function planInstall(tree: SourceTree, nodePath: string, warnings: string[], realDocker: string = SITE.realDocker): InstallPlan {
   const items: PlanItem[] = [];
   const dir = (p: string, what: string, spec?: { mode: number; owner: string; group: string }) =>
     items.push({
@@ -81,14 +113,8 @@ export function planInstall(tree: SourceTree, nodePath: string, warnings: string
       group: 'root',
     });
   }
-  if (tree.bins.some((b) => b.name === WRAPPER_BIN)) {
-    items.push({
-      kind: 'link',
-      path: path.posix.join(SITE.binDir, DOCKER_NAME),
-      what: `docker → ${WRAPPER_BIN} (the wrapper, ahead of the real client)`,
-      target: WRAPPER_BIN,
-    });
-  }
+  const wrapper = tree.bins.find((b) => b.name === WRAPPER_BIN);
+  if (wrapper) items.push(dockerLauncher(tree, wrapper, nodePath, realDocker));
 
   if (tree.cronFiles.length > 0) dir(SITE.cronDir, 'cron.d');
   for (const cron of tree.cronFiles) {

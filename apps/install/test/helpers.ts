@@ -22,11 +22,33 @@ const ALL_BINS: Record<string, string[]> = {
 };
 
 /**
- * A stand-in checkout shaped like the real one (package.json bin maps, built
- * dist/bin scripts, cron/ and systemd/ files), so the installer's tests do not
- * depend on which real packages are built. `without` leaves bins unbuilt.
+ * A stand-in for the docker wrapper's launcher template
+ * (packages/docker-wrapper/dist/docker-launcher.sh.in), shaped like the real
+ * one: the marker, quoted placeholders, node named twice, pass-through verbs
+ * to the real client and the rest to the wrapper. real-checkout.test.ts
+ * installs the real one.
  */
-export function makeSourceTree(opts: { without?: string[] } = {}): string {
+export const STAND_IN_LAUNCHER_TEMPLATE = [
+  '#!/bin/sh',
+  '# ds01-docker-wrapper launcher, a stand-in for the test: do not edit.',
+  `ds01_gpu_start() { exec '@DS01_NODE@' "$DS01_GPU_BIN" allocate --stdin --json; }`,
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: shell syntax
+  'case "${1-}" in',
+  '  images|version)',
+  `    exec '@DS01_REAL_DOCKER@' "$@" ;;`,
+  'esac',
+  `exec '@DS01_NODE@' '@DS01_WRAPPER@' "$@"`,
+  '',
+].join('\n');
+
+/**
+ * A stand-in checkout shaped like the real one (package.json bin maps, built
+ * dist/bin scripts, the docker launcher's template, cron/ and systemd/ files),
+ * so the installer's tests do not depend on which real packages are built.
+ * `without` leaves bins unbuilt; `launcherTemplate` replaces the template
+ * (false: not built).
+ */
+export function makeSourceTree(opts: { without?: string[]; launcherTemplate?: string | false } = {}): string {
   const root = tempDir('src');
   for (const [pkg, bins] of Object.entries(ALL_BINS)) {
     const dir = path.join(root, 'packages', pkg);
@@ -43,6 +65,12 @@ export function makeSourceTree(opts: { without?: string[] } = {}): string {
       const cmd = job === 'cleanup' ? 'ds01-cleanup all' : `ds01-${job}`;
       fs.writeFileSync(path.join(dir, 'cron', `ds01-${job}`), `*/5 * * * * root /usr/local/bin/${cmd} >> /var/log/ds01/${job}.log 2>&1\n`);
     }
+  }
+  if (opts.launcherTemplate !== false) {
+    fs.writeFileSync(
+      path.join(root, 'packages/docker-wrapper/dist/docker-launcher.sh.in'),
+      opts.launcherTemplate ?? STAND_IN_LAUNCHER_TEMPLATE,
+    );
   }
   const wrapper = path.join(root, 'packages/docker-wrapper/systemd');
   fs.mkdirSync(wrapper);

@@ -9,7 +9,11 @@ import { repoRoot, runInstall, tempDir } from './helpers.js';
 // The checkout this test runs in, built by `npm test` before the suite: what a site installs.
 describe('ds01-install from this checkout', () => {
   const prefix = tempDir('real');
-  afterAll(() => fs.rmSync(prefix, { recursive: true, force: true }));
+  const launcherPrefix = tempDir('real-launcher');
+  const fakes = tempDir('real-fakes');
+  afterAll(() => {
+    for (const dir of [prefix, launcherPrefix, fakes]) fs.rmSync(dir, { recursive: true, force: true });
+  });
 
   it('installs every ds01 command, each answering --help, every maintenance cron entry and the watcher unit', async () => {
     const res = await runInstall(['--prefix', prefix, '--json']);
@@ -34,5 +38,35 @@ describe('ds01-install from this checkout', () => {
     expect(fs.readFileSync(path.join(prefix, 'usr/local/bin/ds01-gpu'), 'utf8')).toContain(
       path.join(repoRoot, 'packages/gpu-allocator/dist/bin/ds01-gpu.cjs'),
     );
+  });
+
+  it("installs docker as the wrapper's own launcher: pass-through verbs to the real client, the rest to ds01-docker", async () => {
+    const log = path.join(fakes, 'calls');
+    const real = path.join(fakes, 'docker');
+    fs.writeFileSync(real, `#!/bin/sh\necho "real $*" >> ${log}\n`, { mode: 0o755 });
+    const res = await runInstall(['--prefix', launcherPrefix, '--json'], { DS01_REAL_DOCKER: real });
+    expect(res.exitCode).toBe(0);
+    const docker = path.join(launcherPrefix, 'usr/local/bin/docker');
+    const wrapper = path.join(repoRoot, 'packages/docker-wrapper/dist/bin/ds01-docker.cjs');
+    // The template the wrapper's build wrote, with this site's paths.
+    const template = fs.readFileSync(path.join(repoRoot, 'packages/docker-wrapper/dist/docker-launcher.sh.in'), 'utf8');
+    expect(fs.readFileSync(docker, 'utf8')).toBe(
+      template
+        .replaceAll("'@DS01_REAL_DOCKER@'", `'${real}'`)
+        .replaceAll("'@DS01_NODE@'", `'${process.execPath}'`)
+        .replaceAll("'@DS01_WRAPPER@'", `'${wrapper}'`),
+    );
+    expect(fs.readFileSync(docker, 'utf8')).not.toMatch(/@DS01_/);
+    expect(fs.statSync(docker).mode & 0o7777).toBe(0o755);
+    // `version` never starts Node: the launcher execs the client it was given at install time, whatever the caller's env says.
+    const env = { ...process.env, DS01_REAL_DOCKER: '/nonexistent/docker' };
+    const version = await execa(docker, ['version'], { env, reject: false });
+    expect(version.exitCode).toBe(0);
+    expect(fs.readFileSync(log, 'utf8')).toBe('real version\n');
+    // `ps` is the wrapper's: it reads DS01_REAL_DOCKER itself, and says so when it names nothing.
+    const ps = await execa(docker, ['ps'], { env, reject: false });
+    expect(ps.exitCode).not.toBe(0);
+    expect(ps.stderr).toMatch(/the real docker client \/nonexistent\/docker does not exist/);
+    expect(fs.readFileSync(log, 'utf8')).toBe('real version\n');
   });
 });

@@ -28,7 +28,7 @@ async function main(): Promise<number> {
   await yargs(hideBin(process.argv))
     .scriptName('ds01-install')
     .usage(
-      'Usage: ds01-install [--prefix DIR] [--uninstall] [--dry-run] [--json]\n       ds01-install doctor [--prefix DIR] [--json]\n\nInstalls ds01 on this host (run as root): the commands in /usr/local/bin with docker → ds01-docker, the maintenance cron entries, log rotation, /var/log/ds01 and /var/lib/ds01, the sudo rule for ds01-gpu, the watcher service and an example /etc/ds01/resource-limits.yaml when none exists. Running it again changes nothing; --uninstall removes exactly what it installed.',
+      'Usage: ds01-install [--prefix DIR] [--uninstall] [--dry-run] [--json]\n       ds01-install doctor [--prefix DIR] [--json]\n\nInstalls ds01 on this host (run as root): the commands in /usr/local/bin, with docker as the launcher in front of ds01-docker (pass-through commands go straight to the real client: DS01_REAL_DOCKER, default /usr/bin/docker), the maintenance cron entries, log rotation, /var/log/ds01 and /var/lib/ds01, the sudo rule for ds01-gpu, the watcher service and an example /etc/ds01/resource-limits.yaml when none exists. Running it again changes nothing; --uninstall removes exactly what it installed.',
     )
     .option('prefix', { type: 'string', describe: 'install into this directory tree instead of / (packaging, tests); nothing is enabled' })
     .option('json', { type: 'boolean', default: false, describe: 'print a JSON report on stdout, nothing else' })
