@@ -60,7 +60,9 @@ describeDocker('ds01-install doctor', () => {
     expect(report.checks.filter((c) => c.state === 'fail')).toEqual([]);
     expect(code).toBe(0);
     expect(check(report, 'gpus')?.message).toBe('4 GPUs, 2 in MIG mode with 11 MIG slices');
-    expect(check(report, 'wrapper-path')?.message).toMatch(/the ds01 wrapper .*ahead of the real client/);
+    expect(check(report, 'wrapper-path')?.message).toMatch(
+      /the ds01 wrapper's launcher \(.*\/usr\/local\/bin\/docker, running .*\/packages\/docker-wrapper\/dist\/bin\/ds01-docker\.js\), ahead of the real client .*\/usr\/bin\/docker$/,
+    );
     expect(check(report, 'docker')?.message).toMatch(/answers \(Docker /);
     expect(text).toMatch(/^All checks passed/m);
   });
@@ -96,6 +98,40 @@ describeDocker('ds01-install doctor', () => {
     expect(check(report, 'real-client')?.message).toMatch(/\/usr\/bin\/docker \(the default\) does not exist/);
     ({ report } = await doctor(prefix, { ...env, DS01_REAL_DOCKER: '/usr/local/bin/ds01-docker' }));
     expect(check(report, 'real-client')?.message).toMatch(/is the ds01 wrapper itself/);
+    ({ report } = await doctor(prefix, { ...env, DS01_REAL_DOCKER: '/usr/local/bin/docker' }));
+    expect(check(report, 'real-client')).toMatchObject({ state: 'fail' });
+    expect(check(report, 'real-client')?.message).toMatch(/\/usr\/local\/bin\/docker is the ds01 wrapper's launcher itself/);
+  });
+
+  it("accepts the link of earlier installs, and fails a launcher that runs another wrapper than ds01-docker's", async () => {
+    const { prefix, env } = await installedHost();
+    const docker = path.join(prefix, 'usr/local/bin/docker');
+    const launcher = fs.readFileSync(docker, 'utf8');
+    const wrapper = /^exec '[^']*' '([^']*)' "\$@"$/m.exec(launcher)?.[1] ?? '';
+    expect(wrapper).toMatch(/\/packages\/docker-wrapper\/dist\/bin\/ds01-docker\.js$/);
+
+    fs.writeFileSync(docker, launcher.replaceAll(wrapper, '/opt/elsewhere/ds01-docker.cjs'));
+    let { code, report } = await doctor(prefix, env);
+    expect(code).toBe(1);
+    expect(check(report, 'wrapper-path')).toMatchObject({ state: 'fail' });
+    expect(check(report, 'wrapper-path')?.message).toBe(
+      `users' "docker" is a ds01 launcher (${docker}) that runs /opt/elsewhere/ds01-docker.cjs, not the installed wrapper ${wrapper}`,
+    );
+    expect(check(report, 'wrapper-path')?.fix).toMatch(
+      /installs \/usr\/local\/bin\/docker, the wrapper's launcher, in front of ds01-docker/,
+    );
+
+    // Without the marker it is just some other docker.
+    fs.writeFileSync(docker, launcher.replace('ds01-docker-wrapper launcher', 'a launcher'));
+    ({ report } = await doctor(prefix, env));
+    expect(check(report, 'wrapper-path')?.message).toMatch(/, not the ds01 wrapper$/);
+
+    fs.rmSync(docker);
+    fs.symlinkSync('ds01-docker', docker);
+    ({ code, report } = await doctor(prefix, env));
+    expect(check(report, 'wrapper-path')).toMatchObject({ state: 'ok' });
+    expect(check(report, 'wrapper-path')?.message).toMatch(/is the ds01 wrapper \(.*\/usr\/local\/bin\/docker\), ahead of the real client/);
+    expect(code).toBe(0);
   });
 
   it('fails when users can open the daemon socket, and says whether ds01-docker-proxy serves sockets', async () => {

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { DOCKER_NAME, SITE, WRAPPER_BIN } from '../layout.js';
+import { execScript, readLauncher } from '../docker-launcher.js';
+import { DOCKER_NAME, realDockerPath, SITE, WRAPPER_BIN } from '../layout.js';
 import type { CheckResult, DoctorContext } from './types.js';
 
 const DEFAULT_USER_PATH = '/usr/local/bin:/usr/bin:/bin:/usr/local/games:/usr/games';
@@ -39,8 +40,19 @@ export function wrapperPath(ctx: DoctorContext): string {
 }
 
 export function realClientPath(ctx: DoctorContext): string {
-  return ctx.at(ctx.env.DS01_REAL_DOCKER || '/usr/bin/docker');
+  return ctx.at(realDockerPath(ctx.env));
 }
+
+/** The script the installed ds01-docker shim runs (its `exec '<node>' '<script>'` line). */
+function installedWrapperScript(ctx: DoctorContext): string | undefined {
+  try {
+    return execScript(fs.readFileSync(wrapperPath(ctx), 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+const INSTALL_FIX = `run ds01-install (it installs ${SITE.binDir}/${DOCKER_NAME}, the wrapper's launcher, in front of ${WRAPPER_BIN})`;
 
 export function checkWrapperFirst(ctx: DoctorContext): CheckResult {
   const title = 'docker wrapper first on PATH';
@@ -60,17 +72,35 @@ export function checkWrapperFirst(ctx: DoctorContext): CheckResult {
       title,
       state: 'fail',
       message: `no docker command on users' PATH (${pathValue})`,
-      fix: `run ds01-install (it links ${SITE.binDir}/docker to ${WRAPPER_BIN})`,
+      fix: INSTALL_FIX,
     };
   }
   const firstReal = realpathOrSelf(first);
+  const shadowed = () => {
+    const behind = found.slice(1).find((f) => realpathOrSelf(f) === real);
+    return behind ? `, ahead of the real client ${behind}` : '';
+  };
   if (firstReal === wrapper) {
-    const shadowed = found.slice(1).find((f) => realpathOrSelf(f) === real);
+    return { id: 'wrapper-path', title, state: 'ok', message: `users' "docker" is the ds01 wrapper (${first})${shadowed()}` };
+  }
+  // The launcher ds01-install writes: ok when it runs the wrapper the ds01-docker shim runs.
+  const launcher = readLauncher(first);
+  if (launcher) {
+    const script = installedWrapperScript(ctx);
+    if (script && launcher.wrapper === script) {
+      return {
+        id: 'wrapper-path',
+        title,
+        state: 'ok',
+        message: `users' "docker" is the ds01 wrapper's launcher (${first}, running ${script})${shadowed()}`,
+      };
+    }
     return {
       id: 'wrapper-path',
       title,
-      state: 'ok',
-      message: `users' "docker" is the ds01 wrapper (${first})${shadowed ? `, ahead of the real client ${shadowed}` : ''}`,
+      state: 'fail',
+      message: `users' "docker" is a ds01 launcher (${first}) that runs ${launcher.wrapper ?? 'no wrapper it names'}, not ${script ? `the installed wrapper ${script}` : `an installed ${WRAPPER_BIN}`}`,
+      fix: INSTALL_FIX,
     };
   }
   return {
@@ -95,12 +125,13 @@ export function checkRealClient(ctx: DoctorContext): CheckResult {
       fix: 'install the Docker client (apt-get install docker.io, or docker-ce-cli), or set DS01_REAL_DOCKER to it',
     };
   }
-  if (realpathOrSelf(real) === realpathOrSelf(wrapperPath(ctx))) {
+  const launcher = readLauncher(real) !== undefined;
+  if (launcher || realpathOrSelf(real) === realpathOrSelf(wrapperPath(ctx))) {
     return {
       id: 'real-client',
       title,
       state: 'fail',
-      message: `${real} is the ds01 wrapper itself, so the wrapper would run itself`,
+      message: `${real} is the ds01 wrapper${launcher ? "'s launcher" : ''} itself, so the wrapper would run itself`,
       fix: 'point DS01_REAL_DOCKER at the real client (usually /usr/bin/docker)',
     };
   }
