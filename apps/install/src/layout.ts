@@ -69,8 +69,6 @@ export const WRAPPER_BIN = 'ds01-docker';
 export const DOCKER_NAME = 'docker';
 /** The server-side boundary: with it installed, the daemon socket becomes root-only. */
 export const PROXY_BIN = 'ds01-docker-proxy';
-/** Where a pre-existing /usr/local/bin/docker is kept while ds01 is installed. */
-export const DOCKER_BACKUP_SUFFIX = '.pre-ds01';
 
 export function underPrefix(prefix: string, sitePath: string): string {
   return prefix === '/' ? sitePath : path.join(prefix, sitePath);
