@@ -41,7 +41,14 @@ describeDocker('GPU runs through the generated launcher', () => {
     countingGpuBin = path.join(box.dir, 'ds01-gpu.cjs');
     fs.writeFileSync(
       countingGpuBin,
-      `require('node:fs').appendFileSync(${JSON.stringify(starts)}, process.argv.slice(2).join(' ') + '\\n');\nrequire(${JSON.stringify(gpuBin)});\n`,
+      [
+        "const fs = require('node:fs');",
+        // Who started it: the launcher hands the allocator its request FIFO (a path), the wrapper an anonymous pipe.
+        "const by = fs.readlinkSync('/proc/self/fd/0').includes('/ds01-gpu.') ? 'launcher' : 'wrapper';",
+        `fs.appendFileSync(${JSON.stringify(starts)}, process.argv.slice(2).join(' ') + ' by ' + by + '\\n');`,
+        `require(${JSON.stringify(gpuBin)});`,
+        '',
+      ].join('\n'),
     );
   });
   afterEach(async () => {
@@ -82,10 +89,29 @@ describeDocker('GPU runs through the generated launcher', () => {
     expect(uuid).toMatch(/^GPU-/);
     expect(c.HostConfig.DeviceRequests?.[0]?.DeviceIDs).toEqual([uuid]);
     expect(await boundInState(box, name, 15_000)).toMatchObject({ state: 'active', container_id: c.Id });
-    expect(startsLogged()).toEqual(['allocate --stdin --json']);
+    expect(startsLogged()).toEqual(['allocate --stdin --json by launcher']);
     expect(sessionDirsLeft()).toEqual([]);
     // The handover variable stays with the wrapper: the container's environment does not carry it.
     expect(c.Config.Env.some((e) => e.startsWith('DS01_GPU_SESSION'))).toBe(false);
+  });
+
+  it('under bash in POSIX mode (where /bin/sh is bash) the launcher hands over the same way', { timeout: 120_000 }, async () => {
+    const name = uniqueName('launcher-bash');
+    const r = await execa(
+      'bash',
+      ['--posix', launcher, 'run', '-d', '--name', name, '-l', TEST_LABEL, '--gpus', '1', testImage, 'sleep', '30'],
+      {
+        env: box.env('alice', { TMPDIR: tmp, DS01_GPU_BIN: countingGpuBin }),
+        extendEnv: false,
+        reject: false,
+        stdin: 'ignore',
+      },
+    );
+    expect(r.exitCode, r.stderr).toBe(0);
+    const c = (await inspectContainer(name))!;
+    expect(await boundInState(box, name, 15_000)).toMatchObject({ state: 'active', container_id: c.Id });
+    expect(startsLogged()).toEqual(['allocate --stdin --json by launcher']);
+    expect(sessionDirsLeft()).toEqual([]);
   });
 
   it('container run through the launcher is handed over the same way', { timeout: 120_000 }, async () => {
@@ -93,7 +119,7 @@ describeDocker('GPU runs through the generated launcher', () => {
     const r = await viaLauncher(['container', 'run', '-d', '--name', name, '-l', TEST_LABEL, '--gpus=1', testImage, 'sleep', '30']);
     expect(r.exitCode, r.stderr).toBe(0);
     expect((await inspectContainer(name))!.Config.Labels['ds01.gpu.uuids']).toMatch(/^GPU-/);
-    expect(startsLogged()).toEqual(['allocate --stdin --json']);
+    expect(startsLogged()).toEqual(['allocate --stdin --json by launcher']);
     expect(sessionDirsLeft()).toEqual([]);
   });
 
@@ -102,7 +128,7 @@ describeDocker('GPU runs through the generated launcher', () => {
     const r = await viaLauncher(['run', '-d', '--name', name, '--privileged', '--gpus', '1', testImage, 'true']);
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toMatch(/refused \(privileged\)/);
-    expect(startsLogged()).toEqual(['allocate --stdin --json']);
+    expect(startsLogged()).toEqual(['allocate --stdin --json by launcher']);
     expect(await untilNoAllocator(10_000)).toBe(true);
     expect(await allocationsOf(name)).toEqual([]);
     expect(box.readEvents().filter((e) => e.event_type.startsWith('gpu.') && e.details.container === name)).toEqual([]);
@@ -152,7 +178,7 @@ describeDocker('GPU runs through the generated launcher', () => {
     });
     expect(r.exitCode, r.stderr).toBe(0);
     expect((await inspectContainer(name))!.Config.Labels['ds01.gpu.uuids']).toMatch(/^GPU-/);
-    expect(startsLogged()).toEqual(['allocate --stdin --json']);
+    expect(startsLogged()).toEqual(['allocate --stdin --json by wrapper']);
     // Not the wrapper's to remove.
     expect(fs.existsSync(fake)).toBe(true);
     fs.rmdirSync(fake);
