@@ -8,9 +8,6 @@ import { RELEASE_REASONS, release } from './commands/release.js';
 import { start } from './commands/start.js';
 import { status } from './commands/status.js';
 import { loadContext } from './context.js';
-
-export { runsSessionDirectly } from './session-command-line.js';
-
 import type { CommandResult, ExitCode } from './result.js';
 import type { ReleaseReason } from './state/types.js';
 

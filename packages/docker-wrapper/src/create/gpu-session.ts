@@ -27,8 +27,6 @@ export interface GpuSession {
  * wrapper (a child process) or the launcher (FIFOs, launcher-session.ts).
  */
 export interface SessionChannel {
-  /** The allocator as named in messages. */
-  readonly file: string;
   /** Sends one line (lost when the allocator is gone: its missing answer says why). */
   send(line: string): void;
   /** Ends the input (after an optional last line): the allocator reads end of input. */
@@ -37,8 +35,8 @@ export interface SessionChannel {
   onOutput(listener: (chunk: string) => void): void;
   /** Settles when the output has ended (the allocator is gone): its exit code, when known. */
   readonly ended: Promise<number | null>;
-  /** Why the allocator could not be run, if it could not. */
-  startError(): Error | undefined;
+  /** Why the allocator could not be run (naming what was run), if it could not. */
+  startError(): string | undefined;
   /** The end of what the allocator wrote on stderr. */
   stderrTail(): string;
   /** Stops waiting for the allocator: the wrapper may end before it does. */
@@ -56,17 +54,17 @@ function spawnChannel(env: NodeJS.ProcessEnv): SessionChannel {
   const { file, prefix } = gpuCommand(env);
   let child: ChildProcessWithoutNullStreams;
   let spawnError: Error | undefined;
+  const startError = () => (spawnError ? `cannot run ds01-gpu (${file}): ${spawnError.message}` : undefined);
   try {
     child = spawn(file, [...prefix, 'allocate', '--stdin', '--json'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
   } catch (err) {
     spawnError = err as Error;
     return {
-      file,
       send: () => {},
       close: async () => {},
       onOutput: () => {},
       ended: Promise.resolve(null),
-      startError: () => spawnError,
+      startError,
       stderrTail: () => '',
       letGo: () => {},
     };
@@ -82,7 +80,6 @@ function spawnChannel(env: NodeJS.ProcessEnv): SessionChannel {
   });
   child.stdout.setEncoding('utf8');
   return {
-    file,
     send: (line) => {
       child.stdin.write(line);
     },
@@ -92,7 +89,7 @@ function spawnChannel(env: NodeJS.ProcessEnv): SessionChannel {
       child.on('close', (code) => resolve(code));
       child.on('error', () => resolve(null));
     }),
-    startError: () => spawnError,
+    startError,
     stderrTail: () => stderr,
     letGo: () => {
       child.unref();
@@ -107,7 +104,7 @@ export function startGpuSession(env: NodeJS.ProcessEnv): GpuSession {
 }
 
 /** The request/answer protocol over a channel: one request, its answer, then at most one bind. */
-export function sessionOver(channel: SessionChannel): GpuSession {
+function sessionOver(channel: SessionChannel): GpuSession {
   let stdout = '';
   const lines: string[] = [];
   const waiting: ((line: string | null) => void)[] = [];
@@ -150,8 +147,8 @@ export function sessionOver(channel: SessionChannel): GpuSession {
       const line = await nextLine();
       if (line === null) {
         const code = await channel.ended;
-        const spawnError = channel.startError();
-        if (spawnError) throw new GpuToolError(`cannot run ds01-gpu (${channel.file}): ${spawnError.message}`);
+        const notStarted = channel.startError();
+        if (notStarted) throw new GpuToolError(notStarted);
         const last = channel.stderrTail().trim().split('\n').pop() ?? '';
         const how = code === null ? 'ended' : `exited ${code}`;
         throw new GpuToolError(`ds01-gpu allocate ${how} without an answer${last ? `: ${last}` : ''}`);

@@ -104,7 +104,6 @@ function fifoChannel(reqFd: number, ansFd: number, errFd: number): SessionChanne
     }
   };
   return {
-    file: 'ds01-gpu (started by the docker launcher)',
     send: write,
     async close(lastLine) {
       if (!inputOpen) return;
@@ -114,6 +113,7 @@ function fifoChannel(reqFd: number, ansFd: number, errFd: number): SessionChanne
     },
     onOutput: (listener) => answers.on('data', listener),
     ended: new Promise((resolve) => answers.on('close', () => resolve(null))),
+    // Started by the launcher: one that could not be run leaves the shell's reason in stderr.
     startError: () => undefined,
     stderrTail: () => {
       try {

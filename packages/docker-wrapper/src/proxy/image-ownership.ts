@@ -62,11 +62,6 @@ export async function inspectImage(session: UserSession, ref: string): Promise<I
   return { id: r.json?.Id ?? '', owner: r.json?.Config?.Labels?.[LABELS.user] ?? '' };
 }
 
-/** The image's owner label ('' when it has none), or null when there is no such image. */
-export async function imageOwner(session: UserSession, ref: string): Promise<string | null> {
-  return (await inspectImage(session, ref))?.owner ?? null;
-}
-
 /**
  * `DELETE /images/{name}`, as `volume rm` (checkVolumeRemoval): your own
  * images only; one without an owner (pulled, the shared cache) only by an
@@ -76,9 +71,9 @@ export async function imageOwner(session: UserSession, ref: string): Promise<str
  */
 export async function checkImageRemoval(session: UserSession, name: string, operation: string): Promise<void> {
   if (session.ctx.identity.isAdmin) return;
-  const owner = await imageOwner(session, name);
-  if (owner === null) return;
-  const refusal = await ownerRefusal(owner, session.user, {
+  const image = await inspectImage(session, name);
+  if (!image) return;
+  const refusal = await ownerRefusal(image.owner, session.user, {
     unowned: () =>
       new Denial(
         'unowned-image',

@@ -2,7 +2,8 @@
 // First: the session's GPU query starts before the rest loads.
 import './start-gpu-query.js';
 import { closeEventLogs } from '@ds01/events-core';
-import { main, runSession, runsSessionDirectly } from '../cli.js';
+import { main, runSession } from '../cli.js';
+import { runsSessionDirectly } from '../session-command-line.js';
 
 // No top-level await: the bin is bundled as a script (tools/bundle-bins.mjs). yargs loads only when
 // the command line needs parsing (see runsSessionDirectly).

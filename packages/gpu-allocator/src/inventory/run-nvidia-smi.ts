@@ -29,9 +29,13 @@ interface Finished {
 
 interface Started {
   key: string;
-  child: ChildProcess;
   done: Promise<Finished>;
 }
+
+const keyOf = (bin: string, args: readonly string[]) => [bin, ...args].join('\0');
+
+let early: Started | undefined;
+const running = new Set<ChildProcess>();
 
 /**
  * node's execFile rather than execa (the other bins' choice for nvidia-smi):
@@ -40,7 +44,7 @@ interface Started {
  * execa, itself some 30 ms of loading and set-up per start, cannot.
  */
 function start(bin: string, args: readonly string[], env: NodeJS.ProcessEnv): Started {
-  let child: ChildProcess | undefined;
+  let child!: ChildProcess;
   const done = new Promise<Finished>((resolve) => {
     child = execFile(
       bin,
@@ -49,10 +53,9 @@ function start(bin: string, args: readonly string[], env: NodeJS.ProcessEnv): St
       (error, stdout, stderr) => resolve({ stdout: String(stdout), stderr: String(stderr), error }),
     );
   });
-  const started = child as unknown as ChildProcess;
-  running.add(started);
-  started.once('close', () => running.delete(started));
-  return { key: [bin, ...args].join('\0'), child: started, done };
+  running.add(child);
+  child.once('close', () => running.delete(child));
+  return { key: keyOf(bin, args), done };
 }
 
 function interpret(bin: string, args: readonly string[], env: NodeJS.ProcessEnv, r: Finished): string | null {
@@ -65,9 +68,6 @@ function interpret(bin: string, args: readonly string[], env: NodeJS.ProcessEnv,
   const how = typeof code === 'number' ? `exit ${code}` : (signal ?? code ?? '?');
   throw new InventoryError(`${bin} ${args[0]} failed (${how})${said ? `: ${said}` : ''}`);
 }
-
-let early: Started | undefined;
-const running = new Set<ChildProcess>();
 
 /**
  * Starts the inventory's query now, for the run that is about to ask for it
@@ -93,6 +93,6 @@ export async function runNvidiaSmi(args: readonly string[], env: NodeJS.ProcessE
   const bin = nvidiaSmiPath(env);
   let run = early;
   early = undefined;
-  if (!run || run.key !== [bin, ...args].join('\0')) run = start(bin, args, env);
+  if (!run || run.key !== keyOf(bin, args)) run = start(bin, args, env);
   return interpret(bin, args, env, await run.done);
 }
