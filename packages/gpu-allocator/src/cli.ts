@@ -41,6 +41,10 @@ function usage(message: string, json: boolean): ExitCode {
 async function session(json: boolean): Promise<ExitCode> {
   // The wrapper reads each answer as soon as it is printed; it may be gone before the bind's (EPIPE).
   process.stdout.on('error', () => {});
+  // The session binds after the wrapper has ended, in the user's process group: a terminal closed right
+  // after `docker run -d --gpus` hangs it up, and the bind it was told to make would be lost (the
+  // reservation left pending). The session ends at the end of its input, hung up or not.
+  process.on('SIGHUP', () => {});
   const input = stdinLines();
   try {
     return await allocateSession(loadContext(), { nextLine: input.nextLine, emit: (r) => print(r, json) });

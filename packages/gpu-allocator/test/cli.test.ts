@@ -183,6 +183,8 @@ describeDocker('ds01-gpu authorization, failures and locking', () => {
     const answer = await nextLine();
     // The answer comes before the process ends: the state is already written when it does.
     expect(child.exitCode).toBeNull();
+    // The user's terminal closing meanwhile (the wrapper has ended) does not lose the bind.
+    child.kill('SIGHUP');
     expect(answer).toMatchObject({ status: 'allocated', container: name, user: 'alice' });
     expect(sb.state().allocations).toEqual([expect.objectContaining({ id: answer.reservation, state: 'pending' })]);
     const c = await createContainer({ sb, user: 'alice', name, gpus: answer.gpus.map((g: { uuid: string }) => g.uuid) });
