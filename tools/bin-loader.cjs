@@ -39,9 +39,10 @@ if (cachedData) cacheState = script.cachedDataRejected ? 'rejected' : 'used';
 // For administrators and the tests: was the cache used, and if not, why.
 if (process.env.DS01_CODE_CACHE_REPORT) process.stderr.write(`ds01 code cache: ${cacheState} (${cacheFile})\n`);
 
-// The build runs each bin once (a harmless `--help`) with this set to the cache's
-// path; the cache is written at exit, so it holds what that run compiled too.
-if (stamp && process.env.DS01_WRITE_CODE_CACHE === cacheFile) {
+// The build runs each bin's warm-up commands with this set to the caches to write
+// (the bin's and its lazy chunks', tools/bundle-bins.mjs); each is written at
+// exit, so it holds what that run compiled too.
+if (stamp && (process.env.DS01_WRITE_CODE_CACHE ?? '').split(path.delimiter).includes(cacheFile)) {
   process.once('exit', () => {
     const tmp = `${cacheFile}.${process.pid}.tmp`;
     fs.writeFileSync(tmp, Buffer.concat([Buffer.from(`${stamp}\n`, 'latin1'), script.createCachedData()]));
@@ -51,3 +52,5 @@ if (stamp && process.env.DS01_WRITE_CODE_CACHE === cacheFile) {
 
 const mod = { exports: {} };
 script.runInThisContext()(mod.exports, createRequire(bundle), mod, bundle, path.dirname(bundle), pathToFileURL(bundle).href);
+// A lazy chunk's loader is required by its bin's bundle, which wants the package's exports.
+module.exports = mod.exports;

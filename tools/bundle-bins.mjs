@@ -9,11 +9,19 @@
 //   <name>.cjs         the entry (tools/bin-loader.cjs), which runs the bundle
 //                      through V8's code cache
 //   <name>.bundle.cache  that cache, made by running the bin's warm-up commands
-//                      (package.json "ds01": {"codeCacheWarmUp": {<name>: [[args...]]}},
+//                      (package.json "ds01": {"codeCacheWarmUp": {<name>: [[args...] or
+//                      {"args": [...], "env": {...}}, ...]}},
 //                      else --help) in a sandbox (tools/warm-up-sandbox.mjs): the
 //                      cache holds what those runs compiled, so the code a real
 //                      command runs is not compiled at its start either
 // and removes tsc's unbundled dist/bin/<name>.js, so nothing runs it by mistake.
+//
+// A package a bin reaches only through import() and only on some commands can
+// be kept out of the bundle every command reads ("ds01": {"lazyChunks":
+// {<name>: ["pkg", ...]}}): each becomes <name>.lazy-<slug>.cjs, a loader like
+// the bin's, with its own bundle and cache (written when a warm-up command
+// loads it), and the bin's import() of it a require of that file. A static
+// import of such a package fails the build: it would load a second copy.
 // The library entries (`exports`) stay unbundled.
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -55,33 +63,85 @@ for (const [name, declared] of bins) {
     console.error(`bundle-bins: ${entry} is missing (run tsc first)`);
     process.exit(1);
   }
-  // The old cache goes first: it must never outlive the bundle it was made from.
-  fs.rmSync(cache, { force: true });
-  const result = await build({ ...binBundleOptions, entryPoints: [entry], outfile: bundle });
+  const chunks = (pkg.ds01?.lazyChunks?.[name] ?? []).map((spec) => {
+    const file = path.join(path.dirname(declared), `${name}.lazy-${spec.replace(/^@/, '').replace(/[^A-Za-z0-9]+/g, '-')}.cjs`);
+    return { spec, file, bundle: file.replace(/\.cjs$/, '.bundle.cjs'), cache: file.replace(/\.cjs$/, '.bundle.cache') };
+  });
+  // Old caches go first: a cache must never outlive the bundle it was made from.
+  for (const c of [cache, ...chunks.map((c) => c.cache)]) fs.rmSync(c, { force: true });
+  const result = await build({
+    ...binBundleOptions,
+    entryPoints: [entry],
+    outfile: bundle,
+    plugins: [lazyChunks(chunks), ...binBundleOptions.plugins],
+  });
   if (result.errors.length) process.exit(1);
-  // The loader wraps the bundle in a function, where a #! line is a syntax error; the line stays, empty, so line numbers hold.
-  // The build id at the end ties the code cache to this bundle (file times do not survive copies and turbo's cache).
-  const code = fs.readFileSync(bundle, 'utf8').replace(/^#![^\n]*/, '');
-  fs.writeFileSync(bundle, `${code}\n//ds01-build-id ${randomUUID()}\n`);
-  fs.copyFileSync(loader, declared);
-  fs.chmodSync(declared, 0o755);
+  finishBundle(bundle, declared, 0o755);
+  for (const c of chunks) {
+    // module.exports of the package, as its import() expects: a namespace object.
+    const stdin = {
+      contents: `module.exports = require(${JSON.stringify(c.spec)});`,
+      resolveDir: process.cwd(),
+      sourcefile: `${c.spec} (lazy chunk)`,
+    };
+    const r = await build({ ...binBundleOptions, stdin, outfile: c.bundle });
+    if (r.errors.length) process.exit(1);
+    finishBundle(c.bundle, c.file, 0o644);
+  }
   for (const f of [entry, `${entry}.map`, entry.replace(/\.js$/, '.d.ts')]) fs.rmSync(f, { force: true });
 
-  // Each command of the bin's warm-up runs from the cache the one before wrote and adds what it compiled.
+  // Each command of the bin's warm-up runs from the caches the one before wrote and adds what it compiled.
   const warmUp = pkg.ds01?.codeCacheWarmUp?.[name] ?? [['--help']];
+  const writeCaches = [cache, ...chunks.map((c) => c.cache)].map((c) => path.resolve(c)).join(path.delimiter);
   const failure = await withWarmUpSandbox(async (env, { user }) => {
     for (const command of warmUp) {
-      const args = command.map((a) => a.replaceAll('{user}', user));
-      const r = await run(process.execPath, [declared, ...args], { ...env, DS01_WRITE_CODE_CACHE: path.resolve(cache) });
+      // [args...], or {args, env} for a command that needs more of the sandbox's environment (DS01_AS_USER).
+      const { args: raw, env: extra = {} } = Array.isArray(command) ? { args: command } : command;
+      const args = raw.map((a) => a.replaceAll('{user}', user));
+      const r = await run(process.execPath, [declared, ...args], { ...env, ...extra, DS01_WRITE_CODE_CACHE: writeCaches });
       if (r.code !== 0 || !fs.existsSync(cache)) return `\`${name} ${args.join(' ')}\` failed (exit ${r.code}):\n${r.output}`;
     }
     return null;
   });
   if (failure) {
     // A warm-up that fails no longer runs the code real commands run: mend it rather than ship a weaker cache.
-    fs.rmSync(cache, { force: true });
+    for (const c of [cache, ...chunks.map((c) => c.cache)]) fs.rmSync(c, { force: true });
     console.error(`bundle-bins: warming the code cache up: ${failure}`);
     process.exit(1);
   }
-  console.log(`bundle-bins: ${name} -> ${path.normalize(declared)} (+ ${path.basename(bundle)}, ${path.basename(cache)})`);
+  const extra = chunks.map((c) => `${path.basename(c.file)}${fs.existsSync(c.cache) ? '' : ' (no warm-up loads it: compiled when used)'}`);
+  console.log(
+    `bundle-bins: ${name} -> ${path.normalize(declared)} (+ ${path.basename(bundle)}, ${path.basename(cache)}${extra.map((e) => `; lazy ${e}`).join('')})`,
+  );
+}
+
+/** Makes a bundle loadable by tools/bin-loader.cjs, and puts that loader beside it as `entry`. */
+function finishBundle(bundle, entry, mode) {
+  // The loader wraps the bundle in a function, where a #! line is a syntax error; the line stays, empty, so line numbers hold.
+  // The build id at the end ties the code cache to this bundle (file times do not survive copies and turbo's cache).
+  const code = fs.readFileSync(bundle, 'utf8').replace(/^#![^\n]*/, '');
+  fs.writeFileSync(bundle, `${code}\n//ds01-build-id ${randomUUID()}\n`);
+  fs.copyFileSync(loader, entry);
+  fs.chmodSync(entry, mode);
+}
+
+/** The bin's import() of each lazy package becomes a require of its chunk's loader; any other import of it is an error. */
+function lazyChunks(chunks) {
+  const bySpec = new Map(chunks.map((c) => [c.spec, c]));
+  const filter = new RegExp(`^(${chunks.map((c) => c.spec.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|')})$`);
+  return {
+    name: 'ds01-lazy-chunks',
+    setup(b) {
+      if (chunks.length === 0) return;
+      b.onResolve({ filter }, (args) => {
+        const c = bySpec.get(args.path);
+        if (!c) return undefined;
+        if (args.kind !== 'dynamic-import')
+          return {
+            errors: [{ text: `${c.spec} is a lazy chunk of this bin (package.json ds01.lazyChunks): import it only through import()` }],
+          };
+        return { path: `./${path.basename(c.file)}`, external: true };
+      });
+    },
+  };
 }
