@@ -95,10 +95,10 @@ const cases = [
   { name: 'images (launcher)', args: ['images'], via: launcher },
   { name: 'version (launcher)', args: ['version'], via: launcher },
   { name: 'images (node wrapper, no launcher)', args: ['images'], via: 'node' },
-  { name: 'ps', args: ['ps', '-a'], via: launcher },
-  { name: 'ps floor: node, 1 API call, real client', args: ['ps', '-a'], via: floorVia, api: '/containers/json?all=1' },
-  { name: 'inspect', args: ['inspect', mine], via: launcher },
-  { name: 'inspect floor: node, 1 API call, real client', args: ['inspect', mine], via: floorVia, api: `/containers/${mine}/json` },
+  // Each checked verb is timed in the same loop as its floor (real, wrapper, floor in turn), so that the
+  // machine's drift from one minute to the next does not land between the two.
+  { name: 'ps', args: ['ps', '-a'], via: launcher, floor: '/containers/json?all=1' },
+  { name: 'inspect', args: ['inspect', mine], via: launcher, floor: `/containers/${mine}/json` },
   {
     name: `run -d --gpus 1 (${containers} containers)`,
     args: ['run', '-d', '-l', LABEL, '-l', 'ds01-bench.run=1', '--gpus', '1', image, 'true'],
@@ -111,10 +111,12 @@ const rows = [];
 for (const c of cases) {
   const base = [];
   const wrapped = [];
+  const floored = [];
   for (let i = 0; i < iterations; i++) {
     base.push(time(real, c.args));
     if (c.via === 'node') wrapped.push(time(process.execPath, [wrapperJs, ...c.args]));
-    else wrapped.push(time(c.via, c.api ? [c.api, ...c.args] : c.args));
+    else wrapped.push(time(c.via, c.args));
+    if (c.floor) floored.push(time(floorVia, [c.floor, ...c.args]));
     // The wrapper binds the GPU reservation in the background after it returns: let that
     // finish, so it does not run into the next measurement (of either client).
     for (let w = 0; w < 100 && spawnSync('pgrep', ['-f', 'ds01-gpu.cjs']).status === 0; w++) spawnSync('sleep', ['0.05']);
@@ -124,18 +126,22 @@ for (const c of cases) {
     }
   }
   const b = median(base.map((x) => x.ms));
-  const w = median(wrapped.map((x) => x.ms));
   const bc = median(base.map((x) => x.cpu));
-  const wc = median(wrapped.map((x) => x.cpu));
-  rows.push({
-    case: c.name,
-    real_ms: b.toFixed(0),
-    wrapper_ms: w.toFixed(0),
-    added_ms: (w - b).toFixed(0),
-    real_cpu_ms: bc.toFixed(0),
-    wrapper_cpu_ms: wc.toFixed(0),
-    added_cpu_ms: (wc - bc).toFixed(0),
-  });
+  const row = (name, runs) => {
+    const w = median(runs.map((x) => x.ms));
+    const wc = median(runs.map((x) => x.cpu));
+    return {
+      case: name,
+      real_ms: b.toFixed(0),
+      wrapper_ms: w.toFixed(0),
+      added_ms: (w - b).toFixed(0),
+      real_cpu_ms: bc.toFixed(0),
+      wrapper_cpu_ms: wc.toFixed(0),
+      added_cpu_ms: (wc - bc).toFixed(0),
+    };
+  };
+  rows.push(row(c.name, wrapped));
+  if (c.floor) rows.push(row(`${c.args[0]} floor: node, 1 API call, real client`, floored));
 }
 console.log(
   `docker wrapper overhead: median of ${iterations} runs each, real client ${real}, Node ${process.version}, ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(1)}; bare node -e 0: ${median(bareNode).toFixed(0)} ms`,
