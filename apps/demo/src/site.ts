@@ -39,8 +39,6 @@ export function prepareSite(opts: { dir?: string; dockerHost: string; realDocker
     DS01_FAKE_GPUS: DEMO_GPU_SCENARIO,
     DS01_REAL_DOCKER: opts.realDocker,
     DS01_GPU_BIN: toolPath('ds01-gpu'),
-    // Root runs everything here; sudo is how users reach ds01-gpu on a real host.
-    DS01_GPU_NO_SUDO: '1',
   };
   return { dir, configFile, eventsFile, stateDir, env, envAs: (user) => ({ ...env, DS01_AS_USER: user }) };
 }

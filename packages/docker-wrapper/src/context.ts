@@ -4,6 +4,7 @@ import type { SiteConfig } from '@ds01/events-core/config';
 import { adminPolicyOf, type CallerIdentity, getCallerIdentity } from '@ds01/events-core/identity';
 import { configFilePath } from '@ds01/events-core/paths';
 import { parse as parseYaml } from 'yaml';
+import { configOverrideProblem } from './config-override.js';
 import { EVENT_SOURCE } from './deny.js';
 import { logEvent, relayEventsTo } from './log.js';
 
@@ -52,6 +53,8 @@ export interface WrapperContext {
   fullConfig(): Promise<SiteConfig>;
   /** Why the config could not be read (then only root is served). */
   configError?: string;
+  /** Why the caller's DS01_CONFIG was not used (config-override.ts): the command is refused. */
+  configOverride?: string;
   identity: CallerIdentity;
   policy: WrapperPolicy;
   /** The caller's socket of the Engine API proxy (`<docker_proxy.socket_dir>/<user>/docker.sock`), when there is one; non-admins only. */
@@ -113,15 +116,17 @@ export function proxySocketOf(dir: string, user: string): string | undefined {
 /** Config, identity and policy for one invocation. */
 export async function loadContext(env: NodeJS.ProcessEnv = process.env): Promise<WrapperContext> {
   const file = configFilePath(env);
+  const override = configOverrideProblem(file, env);
   let config: Promise<SiteConfig> | undefined;
   // The config module (ajv and the schema) loads only when limits are needed.
   const full = () => {
-    config ??= import('@ds01/events-core/config').then((m) => m.loadSiteConfig(file));
+    config ??= override ? Promise.reject(new Error(override)) : import('@ds01/events-core/config').then((m) => m.loadSiteConfig(file));
     return config;
   };
   let configError: string | undefined;
   const seen: { proxyDir?: string } = {};
-  let ac = readAccessControl(file, seen);
+  // A config the caller may not use is not read at all: nothing in it decides who they are.
+  let ac = override ? undefined : readAccessControl(file, seen);
   if (ac === null) {
     try {
       const raw = (await full()).raw;
@@ -136,6 +141,7 @@ export async function loadContext(env: NodeJS.ProcessEnv = process.env): Promise
   const identity = getCallerIdentity(adminPolicyOf({ access_control: ac }), env);
   const ctx: WrapperContext = { env, fullConfig: full, identity, policy: readPolicy(ac) };
   if (configError) ctx.configError = configError;
+  if (override) ctx.configOverride = override;
   if (!identity.isAdmin) {
     const sock = proxySocketOf(seen.proxyDir ?? DEFAULT_PROXY_SOCKET_DIR, identity.user);
     if (sock) {

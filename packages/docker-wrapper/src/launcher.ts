@@ -22,7 +22,7 @@ const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
  * sudo) never opens a path in the user's directory, and no open waits for
  * the other end. The allocator runs as the wrapper would run it
  * (gpuCommand: DS01_GPU_BIN, a .js one under this node, `sudo -n` unless
- * root or DS01_GPU_NO_SUDO=1), in a double fork, so it is nobody's child
+ * root), in a double fork, so it is nobody's child
  * once the wrapper has gone. Anything unusual (a DS01_GPU_BIN with spaces,
  * no mktemp) starts nothing: the wrapper then starts its own. The FIFOs
  * are opened with `command exec`: a failed redirection on a bare exec would
@@ -32,7 +32,7 @@ function sessionFunctions(node: string): string {
   const [req, ans] = [REQUEST_FD, ANSWER_FD];
   return `ds01_gpu_start() {
   ds01_g=\${DS01_GPU_BIN:-ds01-gpu}
-  if [ -O / ] || [ "\${DS01_GPU_NO_SUDO-}" = 1 ]; then set --; else set -- sudo -n; fi
+  if [ -O / ]; then set --; else set -- sudo -n; fi
   case $ds01_g in
     *.js|*.cjs|*.mjs) exec "$@" ${q(node)} "$ds01_g" allocate --stdin --json ;;
   esac

@@ -100,6 +100,18 @@ export async function dispatch(argv: string[], env: NodeJS.ProcessEnv): Promise<
   const ctx = await loadContext(env);
   const operation = parsed.verbPath.join(' ');
   const { identity } = ctx;
+  if (ctx.configOverride) {
+    reportDenial(
+      new Denial(
+        'config-override',
+        `${ctx.configOverride}; only root's site config is used`,
+        'Unset DS01_CONFIG: docker then uses the site configuration.',
+      ),
+      identity.user,
+      operation,
+    );
+    return EXIT(1);
+  }
   if (ctx.configError && !identity.isAdmin) {
     process.stderr.write(
       `ds01: the site configuration cannot be read, so docker is unavailable:\n${ctx.configError}\n  Tell an administrator.\n`,

@@ -65,8 +65,8 @@ describeDocker('GPUs as a real user, through sudo', () => {
    * alice's `docker …` inside a pseudo-terminal (as at a shell prompt: sudo then uses a pty of its own),
    * through the wrapper's bin, or through the generated launcher, which starts the allocator itself.
    */
-  const asAliceOnATerminal = (args: string[], via: 'wrapper' | 'launcher' = 'wrapper') => {
-    const env = box.env(null, { HOME: box.dir });
+  const asAliceOnATerminal = (args: string[], via: 'wrapper' | 'launcher' = 'wrapper', extra: Record<string, string> = {}) => {
+    const env = box.env(null, { HOME: box.dir, ...extra });
     const command = via === 'launcher' ? [launcher] : [process.execPath, wrapperBin];
     const quoted = ['runuser', '-u', 'alice', '--', ...command, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`);
     return execa('script', ['-qec', quoted.join(' '), '/dev/null'], { env, extendEnv: false, reject: false, stdin: 'ignore' });
@@ -100,6 +100,34 @@ describeDocker('GPUs as a real user, through sudo', () => {
     expect(c.HostConfig.DeviceRequests?.[0]?.DeviceIDs).toEqual([c.Config.Labels['ds01.gpu.uuids']]);
     expect(await boundInState(box, name, 15_000)).toMatchObject({ state: 'active', container_id: c.Id });
     expect(box.readEvents().find((e) => e.event_type === 'gpu.allocate' && e.details.container === name)?.user).toBe('alice');
+  });
+
+  it("alice's own allocator (DS01_GPU_BIN, DS01_GPU_NO_SUDO=1) never runs: it goes through sudo, whose rule refuses it", {
+    timeout: 60_000,
+  }, async () => {
+    // It would hand out any GPU she likes, and tell the wrapper the container is bound.
+    const own = fs.mkdtempSync(path.join(box.dir, 'alice-'));
+    const ran = path.join(own, 'ran');
+    const fake = path.join(own, 'ds01-gpu');
+    fs.writeFileSync(
+      fake,
+      `#!/bin/sh\n: > '${ran}'\nread -r request\necho '{"status":"allocated","reservation":"r-alice","gpus":[{"uuid":"GPU-00000000-0000-0000-0000-000000000001"}]}'\nread -r bind\necho '{"status":"ok"}'\n`,
+      { mode: 0o755 },
+    );
+    const alice = execFileSync('id', ['-u', 'alice'], { encoding: 'utf8' }).trim();
+    fs.chownSync(own, Number(alice), Number(alice));
+    fs.chownSync(fake, Number(alice), Number(alice));
+    for (const via of ['wrapper', 'launcher'] as const) {
+      const name = uniqueName(`own-gpu-${via}`);
+      const r = await asAliceOnATerminal(['run', '-d', '--name', name, '-l', TEST_LABEL, '--gpus', '1', testImage, 'true'], via, {
+        DS01_GPU_BIN: fake,
+        DS01_GPU_NO_SUDO: '1',
+      });
+      expect(r.exitCode, via).toBe(1);
+      expect(String(r.stdout)).toContain('refused (gpu-allocator)');
+      expect(fs.existsSync(ran), `${via}: alice's allocator ran`).toBe(false);
+      expect(await inspectContainer(name)).toBeNull();
+    }
   });
 
   it('a refused GPU run as alice reserves nothing, and leaves no allocator behind', { timeout: 60_000 }, async () => {

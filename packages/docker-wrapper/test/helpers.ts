@@ -59,7 +59,10 @@ export interface Sandbox {
 export function makeSandbox(configYaml: string = BASE_CONFIG): Sandbox {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ds01-dw-'));
   fs.chmodSync(dir, 0o755);
-  const config = path.join(dir, 'resource-limits.yaml');
+  // In a folder of its own that stays root's 0755 when a test opens `dir` to a real user: only such a
+  // config is used for anyone but root (src/config-override.ts).
+  fs.mkdirSync(path.join(dir, 'etc'), { mode: 0o755 });
+  const config = path.join(dir, 'etc', 'resource-limits.yaml');
   fs.writeFileSync(config, configYaml);
   const events = path.join(dir, 'events.jsonl');
   const state = path.join(dir, 'state');

@@ -85,11 +85,17 @@ export class GpuToolError extends Error {
   override name = 'GpuToolError';
 }
 
-/** How to run ds01-gpu: DS01_GPU_BIN or ds01-gpu on PATH; a .js/.cjs file through node; through `sudo -n` when not root. */
+/**
+ * How to run ds01-gpu: DS01_GPU_BIN or ds01-gpu on PATH; a .js/.cjs file
+ * through node; through `sudo -n` unless root. Always through sudo for
+ * anyone else: the allocator's answer decides which GPUs a container gets,
+ * and sudo's rule is what says which allocator that is (a ds01-gpu of the
+ * caller's own, first on their PATH or in DS01_GPU_BIN, is refused there).
+ */
 export function gpuCommand(env: NodeJS.ProcessEnv): { file: string; prefix: string[] } {
   const base = gpuBinCommand(env);
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-  if (isRoot || env.DS01_GPU_NO_SUDO === '1') return base;
+  if (isRoot) return base;
   return { file: 'sudo', prefix: ['-n', base.file, ...base.prefix] };
 }
 
