@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { SiteConfig } from '@ds01/events-core/config';
+import { readAccessSnapshot } from '@ds01/events-core/config/access-snapshot';
 import { adminPolicyOf, type CallerIdentity, getCallerIdentity } from '@ds01/events-core/identity';
 import { configFilePath } from '@ds01/events-core/paths';
-import { parse as parseYaml } from 'yaml';
 import { configOverrideProblem } from './config-override.js';
 import { EVENT_SOURCE } from './deny.js';
 import { logEvent, relayEventsTo } from './log.js';
@@ -79,11 +79,24 @@ function readPolicy(ac: AccessControl | undefined): WrapperPolicy {
 /**
  * Only `access_control` (who is an admin, the wrapper's policy), read without
  * validating the whole file: compiling the config schema costs more than
- * the rest of a checked command. Anything unexpected there falls back to the
- * full load, which reports problems with file:line.
+ * the rest of a checked command. From root's snapshot of it when that is
+ * current (events-core's access-snapshot.ts: no YAML parser to load), else
+ * from the YAML. Anything unexpected there falls back to the full load,
+ * which reports problems with file:line.
  */
-function readAccessControl(file: string, seen: { proxyDir?: string } = {}): AccessControl | undefined | null {
+async function readAccessControl(
+  file: string,
+  env: NodeJS.ProcessEnv,
+  seen: { proxyDir?: string },
+): Promise<AccessControl | undefined | null> {
+  const snap = readAccessSnapshot(file, env);
+  if (snap) {
+    if (snap.proxy_socket_dir) seen.proxyDir = snap.proxy_socket_dir;
+    return (snap.access_control ?? undefined) as AccessControl | undefined;
+  }
   try {
+    // A lazy chunk of the bundle (package.json ds01.lazyChunks): read only when there is no current snapshot.
+    const { parse: parseYaml } = await import('yaml');
     const raw = parseYaml(fs.readFileSync(file, 'utf8')) as Record<string, unknown> | null;
     if (!raw || typeof raw !== 'object') return null;
     const proxy = raw.docker_proxy as Record<string, unknown> | undefined | null;
@@ -126,7 +139,7 @@ export async function loadContext(env: NodeJS.ProcessEnv = process.env): Promise
   let configError: string | undefined;
   const seen: { proxyDir?: string } = {};
   // A config the caller may not use is not read at all: nothing in it decides who they are.
-  let ac = override ? undefined : readAccessControl(file, seen);
+  let ac = override ? undefined : await readAccessControl(file, env, seen);
   if (ac === null) {
     try {
       const raw = (await full()).raw;

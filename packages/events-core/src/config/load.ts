@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Ajv2020, ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import { isMap, isScalar, LineCounter, type Node, parseDocument } from 'yaml';
 import { configFilePath } from '../paths.js';
+import { settledFileVersion, writeAccessSnapshot } from './access-snapshot.js';
 import { durationInUnit } from './durations.js';
 import { loadGeneratedValidator } from './generated-validator.js';
 import { limitBlockProperties, siteConfigSchema, unitOfKey } from './schema.js';
@@ -205,6 +206,7 @@ const KNOWN_LIMIT = new Set([...Object.keys(limitBlockProperties), 'members']);
  */
 export function loadSiteConfig(file: string = configFilePath()): SiteConfig {
   const problems: ConfigProblem[] = [];
+  const version = settledFileVersion(file);
   const parsed = parseYamlFile(file, problems);
   if (!parsed) throw new ConfigError(problems);
   if (!parsed.value || typeof parsed.value !== 'object' || Array.isArray(parsed.value)) {
@@ -280,6 +282,7 @@ export function loadSiteConfig(file: string = configFilePath()): SiteConfig {
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);
+  writeAccessSnapshot(file, version, raw);
 
   const groups = Object.entries((raw.groups as Record<string, LimitBlock>) ?? {}).map(([name, block]) => {
     const { members, ...limits } = block as LimitBlock & { members?: string[] };
