@@ -12,7 +12,22 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 
-/** Answers as an empty engine: no containers, no images; anything named is "no such". */
+/**
+ * A stopped container of the warm-up user `nobody`, the one thing this engine
+ * knows by name: a warm-up `inspect ds01-warm-up-own` then runs the checked
+ * path a real command runs (found, owned, allowed), not only "no such".
+ */
+const OWN_CONTAINER = {
+  Id: 'f00d'.repeat(16),
+  Name: '/ds01-warm-up-own',
+  Image: 'sha256:'.padEnd(71, '0'),
+  Created: '2026-01-01T00:00:00Z',
+  State: { Status: 'exited', Running: false, Paused: false, Restarting: false, ExitCode: 0, StartedAt: '2026-01-01T00:00:00Z' },
+  Config: { Image: 'ds01-warm-up-image', Labels: { 'ds01.user': 'nobody', 'ds01.managed': 'true', 'ds01.container_type': 'docker' } },
+  HostConfig: { Memory: 0, NanoCpus: 0, DeviceRequests: null },
+};
+
+/** Answers as an engine with no images and one stopped container (OWN_CONTAINER); anything else named is "no such". */
 function emptyEngine(req, res) {
   const url = new URL(req.url ?? '/', 'http://engine');
   const p = url.pathname.replace(/^\/v\d+\.\d+/, '');
@@ -25,6 +40,7 @@ function emptyEngine(req, res) {
     res.writeHead(200, { 'Content-Type': 'text/plain', 'Api-Version': '1.43' });
     res.end('OK');
   } else if (p === '/version') json(200, { ApiVersion: '1.43', Version: '24.0.0', Os: 'linux', Arch: 'amd64' });
+  else if (req.method === 'GET' && /^\/containers\/(ds01-warm-up-own|f00d[0-9a-f]*)\/json$/.test(p)) json(200, OWN_CONTAINER);
   else if (req.method === 'GET' && /^\/(containers|images|networks|volumes)\/json$/.test(p)) json(200, []);
   else json(404, { message: `No such object: ${p}` });
 }
