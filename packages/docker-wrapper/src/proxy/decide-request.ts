@@ -12,6 +12,7 @@ import { allocateForCreate, applyAllocation, settleAllocation } from './create-g
 import { decideBuild, decideCommit, decideImageCreate, decideImageRemove, decideImageTag } from './decide-image.js';
 import { decideVolumeCreate, decideVolumeRemove } from './decide-volume.js';
 import { logCreated } from './log-create.js';
+import { proxyBlock } from './proxy-settings.js';
 import { needBody, parseJsonBody, type RequestInfo, sendsForm, withQuery } from './request-parts.js';
 import { isCanonicalTarget, pinContainer, type RoutedRequest, routeRequest, withOwnerFilter } from './route-request.js';
 import type { UserSession } from './user-session.js';
@@ -94,6 +95,15 @@ export async function decideRequest(session: UserSession, info: RequestInfo): Pr
       };
     case 'admin-only':
       throw new Denial('admin-only', `${operation} is for administrators: ${route.why}`, 'Ask an administrator.');
+    case 'image-load':
+      // The tags are inside the tarball: a load could point a shared tag (ubuntu:22.04) or another user's at the
+      // loaded image, and everyone's next `docker run` of it would run that image.
+      if (proxyBlock(await ctx.fullConfig()).allow_image_load === true) return pass;
+      throw new Denial(
+        'image-load',
+        `${operation}: a load can point any tag, a shared one such as ubuntu:22.04 or another user's, at the loaded image, so it is for administrators`,
+        'Ask an administrator to load it, or push the image to a registry and pull it.',
+      );
     case 'unknown':
       throw new Denial('unknown-endpoint', `${operation} is not an endpoint ds01 can check`, 'Ask an administrator if you need it.');
     case 'build':

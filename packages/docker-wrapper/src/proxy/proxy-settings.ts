@@ -7,6 +7,7 @@ export interface ProxyConfigBlock {
   socket_dir?: string | null;
   upstream?: string | null;
   users_group?: string | null;
+  allow_image_load?: boolean;
 }
 
 export interface ProxySettings {

@@ -37,6 +37,7 @@ export type Route =
   /** `POST /images/create`: a pull is allowed; an import is labelled as the caller's and its tag checked as a tag is. */
   | { kind: 'image-create' }
   | { kind: 'admin-only'; why: string }
+  | { kind: 'image-load' }
   | { kind: 'unknown' };
 
 export interface RoutedRequest {
@@ -103,9 +104,10 @@ export function routeRequest(method: string, url: string): RoutedRequest {
         return { kind: 'open' };
       case 'images':
         // A prune (with all=true, every unused image) removes everyone's. Image names contain slashes: the engine's
-        // routes are `DELETE /images/{name:.*}` and `POST /images/{name:.*}/tag`. `POST /images/load` stays open: the
-        // tags are inside the tarball.
+        // routes are `DELETE /images/{name:.*}` and `POST /images/{name:.*}/tag`. A load's tags are inside the
+        // tarball, out of the proxy's sight: see decideRequest.
         if (seg[1] === 'prune' && seg.length === 2) return { kind: 'admin-only', why: "it removes other users' images" };
+        if (m === 'POST' && seg[1] === 'load' && seg.length === 2) return { kind: 'image-load' };
         if (m === 'DELETE' && seg.length >= 2) return { kind: 'image-remove', name: seg.slice(1).join('/') };
         if (m === 'POST' && seg.length >= 3 && seg.at(-1) === 'tag') return { kind: 'image-tag', name: seg.slice(1, -1).join('/') };
         if (m === 'POST' && seg[1] === 'create' && seg.length === 2) return { kind: 'image-create' };

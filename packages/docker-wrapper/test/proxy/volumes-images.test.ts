@@ -6,7 +6,7 @@ import { describeDocker, dockerApi, removeContainersByLabel, testImage, uniqueNa
 import { familiarTag, tagWritten } from '../../src/proxy/image-ownership.js';
 import { pinImage, routeRequest } from '../../src/proxy/route-request.js';
 import { inspectContainer, TEST_LABEL } from '../helpers.js';
-import { apiAs, asUser, dockerAs, type ProxyBox, startProxy } from './helpers.js';
+import { apiAs, asUser, dockerAs, PROXY_CONFIG, type ProxyBox, startProxy } from './helpers.js';
 
 const LABEL_KEY = TEST_LABEL.split('=')[0]!;
 
@@ -530,6 +530,47 @@ describeDocker('the proxy: ownership of named volumes and images', () => {
       expect((await image(fresh))!.Id).toBe(aliceId);
     });
 
+    it('docker load of a tarball that names it is refused (image-load), the tag stays; docker_proxy.allow_image_load lets users load', {
+      timeout: 60_000,
+    }, async () => {
+      // A tarball in which the shared tag names alice's image, as `docker save` writes one.
+      const loadTar = path.join(box.dir, 'shared-on-alice.tar');
+      const restore = async () => {
+        const r = await dockerApi('POST', `/images/${testImage}/tag?repo=shared-ds01test&tag=1`);
+        if (r.status !== 201) throw new Error(`tag ${SHARED}: ${r.text}`);
+      };
+      await dockerApi('POST', `/images/${aliceId}/tag?repo=shared-ds01test&tag=1`);
+      execFileSync('/usr/bin/docker', ['save', '-o', loadTar, SHARED], {
+        env: { PATH: process.env.PATH, DOCKER_HOST: process.env.DOCKER_HOST },
+      });
+      fs.chmodSync(loadTar, 0o644);
+      await restore();
+      expect(await sharedNow()).toBe(sharedId);
+
+      const r = await dockerAs(box, 'alice', ['load', '-i', loadTar]);
+      expect(r.exitCode).toBe(1);
+      expect(String(r.stderr)).toContain('image-load');
+      expect(await sharedNow()).toBe(sharedId);
+      expect(denied('image-load').map((e) => e.details.operation)).toEqual(['POST /images/load']);
+
+      // An administrator loads it (and so moves the tag, as an administrator's tag would).
+      const admin = await dockerAs(box, 'dana', ['load', '-i', loadTar]);
+      expect(admin.exitCode, String(admin.stderr)).toBe(0);
+      expect(await sharedNow()).toBe(aliceId);
+      await restore();
+
+      // A site that allows users to load takes that risk: her load goes through, and moves the tag.
+      const open = await startProxy(['alice'], `${PROXY_CONFIG}docker_proxy:\n  allow_image_load: true\n`);
+      try {
+        const allowed = await dockerAs(open, 'alice', ['load', '-i', loadTar]);
+        expect(allowed.exitCode, String(allowed.stderr)).toBe(0);
+        expect(await sharedNow()).toBe(aliceId);
+      } finally {
+        await open.stop();
+        await restore();
+      }
+    });
+
     it('an administrator may move it', async () => {
       const r = await dockerAs(box, 'dana', ['tag', aliceImage, SHARED]);
       expect(r.exitCode, String(r.stderr)).toBe(0);
@@ -558,10 +599,10 @@ describe('the tag a request writes, as the engine reads it', () => {
     expect(familiarTag('docker.io/library/a/b:1')).toBe('library/a/b:1');
     expect(familiarTag('localhost:5000/library/x:1')).toBe('localhost:5000/library/x:1');
   });
-  it('routes: import and pull are checked, load is open; a tag request is pinned to the checked image', () => {
+  it('routes: import, pull and load are checked; a tag request is pinned to the checked image', () => {
     expect(routeRequest('POST', '/v1.41/images/create?fromSrc=-&repo=x').route.kind).toBe('image-create');
     expect(routeRequest('POST', '/images/create?fromImage=x').route.kind).toBe('image-create');
-    expect(routeRequest('POST', '/v1.41/images/load').route.kind).toBe('open');
+    expect(routeRequest('POST', '/v1.41/images/load').route.kind).toBe('image-load');
     expect(routeRequest('POST', '/v1.41/images/create/tag?repo=x').route).toEqual({ kind: 'image-tag', name: 'create' });
     expect(pinImage('/v1.41/images/ds01-test/busybox:latest/tag?repo=x&tag=1', 'sha256:ab')).toBe(
       '/v1.41/images/sha256:ab/tag?repo=x&tag=1',

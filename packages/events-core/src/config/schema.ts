@@ -184,6 +184,11 @@ export const siteConfigSchema = {
           type: ['string', 'null'],
           description: "ds01: a Unix group whose members get a socket too (besides every member of the config's groups).",
         },
+        allow_image_load: {
+          type: 'boolean',
+          description:
+            "ds01: let users `docker load` through the proxy (default false: administrators only). A load can point any tag, a shared one such as ubuntu:22.04 or another user's, at the loaded image.",
+        },
       },
       additionalProperties: true,
     },
