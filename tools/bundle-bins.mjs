@@ -67,8 +67,9 @@ for (const [name, declared] of bins) {
     const file = path.join(path.dirname(declared), `${name}.lazy-${spec.replace(/^@/, '').replace(/[^A-Za-z0-9]+/g, '-')}.cjs`);
     return { spec, file, bundle: file.replace(/\.cjs$/, '.bundle.cjs'), cache: file.replace(/\.cjs$/, '.bundle.cache') };
   });
+  const caches = [cache, ...chunks.map((c) => c.cache)];
   // Old caches go first: a cache must never outlive the bundle it was made from.
-  for (const c of [cache, ...chunks.map((c) => c.cache)]) fs.rmSync(c, { force: true });
+  for (const c of caches) fs.rmSync(c, { force: true });
   const result = await build({
     ...binBundleOptions,
     entryPoints: [entry],
@@ -92,7 +93,7 @@ for (const [name, declared] of bins) {
 
   // Each command of the bin's warm-up runs from the caches the one before wrote and adds what it compiled.
   const warmUp = pkg.ds01?.codeCacheWarmUp?.[name] ?? [['--help']];
-  const writeCaches = [cache, ...chunks.map((c) => c.cache)].map((c) => path.resolve(c)).join(path.delimiter);
+  const writeCaches = caches.map((c) => path.resolve(c)).join(path.delimiter);
   const failure = await withWarmUpSandbox(async (env, { user }) => {
     for (const command of warmUp) {
       // [args...], or {args, env} for a command that needs more of the sandbox's environment (DS01_AS_USER).
@@ -105,7 +106,7 @@ for (const [name, declared] of bins) {
   });
   if (failure) {
     // A warm-up that fails no longer runs the code real commands run: mend it rather than ship a weaker cache.
-    for (const c of [cache, ...chunks.map((c) => c.cache)]) fs.rmSync(c, { force: true });
+    for (const c of caches) fs.rmSync(c, { force: true });
     console.error(`bundle-bins: warming the code cache up: ${failure}`);
     process.exit(1);
   }

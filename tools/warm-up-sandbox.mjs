@@ -28,7 +28,7 @@ const OWN_CONTAINER = {
 };
 
 /** Answers as an engine with no images and one stopped container (OWN_CONTAINER); anything else named is "no such". */
-function emptyEngine(req, res) {
+function sandboxEngine(req, res) {
   const url = new URL(req.url ?? '/', 'http://engine');
   const p = url.pathname.replace(/^\/v\d+\.\d+/, '');
   const json = (status, body) => {
@@ -72,7 +72,7 @@ docker_proxy:
 export async function withWarmUpSandbox(fn) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ds01-warm-up-'));
   const socket = path.join(dir, 'engine.sock');
-  const server = http.createServer(emptyEngine);
+  const server = http.createServer(sandboxEngine);
   await new Promise((resolve, reject) => server.once('error', reject).listen(socket, resolve));
   fs.writeFileSync(path.join(dir, 'resource-limits.yaml'), siteConfig(dir));
   const env = { ...process.env };

@@ -33,11 +33,12 @@ export const ACCESS_SNAPSHOT_FILE = 'site-access.json';
 
 const snapshotPath = (env: NodeJS.ProcessEnv) => path.join(stateDir(env), ACCESS_SNAPSHOT_FILE);
 
+const versionOf = (s: fs.BigIntStats) => [s.dev, s.ino, s.size, s.mtimeNs, s.ctimeNs].join(':');
+
 /** What identifies one version of the file; undefined when it cannot be read. */
 export function fileVersion(file: string): string | undefined {
   try {
-    const s = fs.statSync(file, { bigint: true });
-    return [s.dev, s.ino, s.size, s.mtimeNs, s.ctimeNs].join(':');
+    return versionOf(fs.statSync(file, { bigint: true }));
   } catch {
     return undefined;
   }
@@ -54,8 +55,7 @@ const RACY_MARGIN_NS = 100_000_000n;
 export function settledFileVersion(file: string): string | undefined {
   try {
     const s = fs.statSync(file, { bigint: true });
-    if (s.ctimeNs > BigInt(Date.now()) * 1_000_000n - RACY_MARGIN_NS) return undefined;
-    return [s.dev, s.ino, s.size, s.mtimeNs, s.ctimeNs].join(':');
+    return s.ctimeNs > BigInt(Date.now()) * 1_000_000n - RACY_MARGIN_NS ? undefined : versionOf(s);
   } catch {
     return undefined;
   }
