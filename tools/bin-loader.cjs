@@ -10,7 +10,6 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const vm = require('node:vm');
-const { createRequire } = require('node:module');
 const { pathToFileURL } = require('node:url');
 
 const bundle = __filename.replace(/\.cjs$/, '.bundle.cjs');
@@ -30,11 +29,9 @@ try {
   // No cache: compile.
 }
 
-const script = new vm.Script(
-  `(function (exports, require, module, __filename, __dirname, __ds01ImportMetaUrl) {${source}\n})`,
-  // The bundle holds no import(): tools/esbuild-node.mjs turns each into a require().
-  { filename: bundle, cachedData },
-);
+// The bundle is one function expression (tools/bundle-bins.mjs, finishBundle). It holds no import():
+// tools/esbuild-node.mjs turns each into a require().
+const script = new vm.Script(source, { filename: bundle, cachedData });
 if (cachedData) cacheState = script.cachedDataRejected ? 'rejected' : 'used';
 // For administrators and the tests: was the cache used, and if not, why.
 if (process.env.DS01_CODE_CACHE_REPORT) process.stderr.write(`ds01 code cache: ${cacheState} (${cacheFile})\n`);
@@ -51,6 +48,7 @@ if (stamp && (process.env.DS01_WRITE_CODE_CACHE ?? '').split(path.delimiter).inc
 }
 
 const mod = { exports: {} };
-script.runInThisContext()(mod.exports, createRequire(bundle), mod, bundle, path.dirname(bundle), pathToFileURL(bundle).href);
+// The bundle sits beside this file, so this file's require resolves as the bundle's would (without loading node:module).
+script.runInThisContext()(mod.exports, require, mod, bundle, path.dirname(bundle), pathToFileURL(bundle).href);
 // A lazy chunk's loader is required by its bin's bundle, which wants the package's exports.
 module.exports = mod.exports;

@@ -10,7 +10,7 @@
 //                      through V8's code cache
 //   <name>.bundle.cache  that cache, made by running the bin's warm-up commands
 //                      (package.json "ds01": {"codeCacheWarmUp": {<name>: [[args...] or
-//                      {"args": [...], "env": {...}}, ...]}},
+//                      {"args": [...], "env": {...}, "pipes": n}, ...]}},
 //                      else --help) in a sandbox (tools/warm-up-sandbox.mjs): the
 //                      cache holds what those runs compiled, so the code a real
 //                      command runs is not compiled at its start either
@@ -23,7 +23,7 @@
 // loads it), and the bin's import() of it a require of that file. A static
 // import of such a package fails the build: it would load a second copy.
 // The library entries (`exports`) stay unbundled.
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -32,11 +32,25 @@ import { build } from 'esbuild';
 import { binBundleOptions } from './esbuild-node.mjs';
 import { withWarmUpSandbox } from './warm-up-sandbox.mjs';
 
-/** Runs one command to its end (the sandbox's engine answers meanwhile); never throws. */
-const run = (file, args, env) =>
+/**
+ * Runs one command to its end (the sandbox's engine answers meanwhile); never throws. `pipes` more pipes
+ * follow stdio (fd 3, 4, ...), read and dropped: a warm-up may need what its launcher gives the bin.
+ */
+const run = (file, args, env, pipes = 0) =>
   new Promise((resolve) => {
-    execFile(file, args, { env, timeout: 60_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (err.code ?? 'killed') : 0, output: `${stdout}${stderr}`.slice(-4000) });
+    const child = spawn(file, args, { env, stdio: ['ignore', 'pipe', 'pipe', ...Array(pipes).fill('pipe')] });
+    let output = '';
+    const keep = (d) => {
+      output = `${output}${d}`.slice(-4000);
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    for (const extra of child.stdio.slice(3)) extra.resume();
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('error', (err) => keep(String(err)));
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code: code === 0 ? 0 : (code ?? signal ?? 'killed'), output });
     });
   });
 
@@ -96,10 +110,11 @@ for (const [name, declared] of bins) {
   const writeCaches = caches.map((c) => path.resolve(c)).join(path.delimiter);
   const failure = await withWarmUpSandbox(async (env, { user }) => {
     for (const command of warmUp) {
-      // [args...], or {args, env} for a command that needs more of the sandbox's environment (DS01_AS_USER).
-      const { args: raw, env: extra = {} } = Array.isArray(command) ? { args: command } : command;
+      // [args...], or {args, env, pipes} for a command that needs more of the sandbox's environment
+      // (DS01_AS_USER) or more pipes than stdio (the docker launcher's hand-off on fd 3).
+      const { args: raw, env: extra = {}, pipes = 0 } = Array.isArray(command) ? { args: command } : command;
       const args = raw.map((a) => a.replaceAll('{user}', user));
-      const r = await run(process.execPath, [declared, ...args], { ...env, ...extra, DS01_WRITE_CODE_CACHE: writeCaches });
+      const r = await run(process.execPath, [declared, ...args], { ...env, ...extra, DS01_WRITE_CODE_CACHE: writeCaches }, pipes);
       if (r.code !== 0 || !fs.existsSync(cache)) return `\`${name} ${args.join(' ')}\` failed (exit ${r.code}):\n${r.output}`;
     }
     return null;
@@ -118,10 +133,13 @@ for (const [name, declared] of bins) {
 
 /** Makes a bundle loadable by tools/bin-loader.cjs, and puts that loader beside it as `entry`. */
 function finishBundle(bundle, entry, mode) {
-  // The loader wraps the bundle in a function, where a #! line is a syntax error; the line stays, empty, so line numbers hold.
+  // The bundle is the function the loader calls, written out here rather than wrapped at every start: that
+  // second copy of the source was enough to make V8 collect garbage once in an otherwise quiet command
+  // (~3 ms). The wrapper takes the #! line's place (a syntax error inside a function), so line numbers hold.
   // The build id at the end ties the code cache to this bundle (file times do not survive copies and turbo's cache).
   const code = fs.readFileSync(bundle, 'utf8').replace(/^#![^\n]*/, '');
-  fs.writeFileSync(bundle, `${code}\n//ds01-build-id ${randomUUID()}\n`);
+  const open = '(function (exports, require, module, __filename, __dirname, __ds01ImportMetaUrl) {';
+  fs.writeFileSync(bundle, `${open}${code}\n})\n//ds01-build-id ${randomUUID()}\n`);
   fs.copyFileSync(loader, entry);
   fs.chmodSync(entry, mode);
 }

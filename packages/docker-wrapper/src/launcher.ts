@@ -1,4 +1,5 @@
 import { ANSWER_FD, LAUNCHER_SESSION_ENV, REQUEST_FD } from './create/launcher-session.js';
+import { HANDOFF_FD_ENV } from './hand-off.js';
 import { EXTRA_CA_CERTS, HIDDEN_EXTRA_CA_CERTS } from './launcher-env.js';
 import { WRAPPER_MARKER } from './real-docker.js';
 import { createWords, passThroughWords } from './verb-table.js';
@@ -70,14 +71,35 @@ const hideExtraCaCerts = `if [ -n "\${${EXTRA_CA_CERTS}+set}" ]; then
 fi`;
 
 /**
+ * Every other command (not run/create, no leading global flag): the wrapper
+ * runs with a pipe on fd 3, its stdout on the caller's, and says on the pipe
+ * what to do: exec the real client (hand-off.ts), or exit with its status
+ * when it refused, answered itself or ran the client itself. It runs in the
+ * background of the command substitution, so the launcher goes on once the
+ * pipe closes, while Node is still tearing down; a background command's
+ * stdin would be /dev/null, so it gets the caller's through fd 5. Node
+ * resets the signal dispositions sh sets for background jobs. No answer
+ * (Node killed) is a failure. The caller's own fds 3 to 5 are untouched for
+ * the real client.
+ */
+function handOffToWrapper(node: string, wrapper: string): string {
+  const run = `${HANDOFF_FD_ENV}=3 ${q(node)} ${q(wrapper)} "$@" 3>&1 1>&4 4>&- 0<&5 5<&-`;
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: shell syntax for the launcher, not a JS template
+  return [`{ ds01_run=$(${run} &); } 4>&1 5<&0`, 'eval "${ds01_run:-exit 1}"'].join('\n');
+}
+
+/**
  * The `docker` command itself: a POSIX sh script that hands the verbs the
  * wrapper never inspects straight to the real client (no Node start), starts
- * the allocator of a GPU run/create at once, and hands everything to the
- * wrapper. Generated from the verb table, so the two cannot disagree; a
- * leading global flag always goes to the wrapper as it is.
+ * the allocator of a GPU run/create at once and execs the wrapper for those
+ * (it stays to bind or release the GPUs once the container exists), and
+ * execs the real client itself for everything else the wrapper approves.
+ * Generated from the verb table, so the two cannot disagree; a leading
+ * global flag always goes to the wrapper as it is.
  */
 export function renderLauncher(opts: LauncherOptions): string {
   const { verbs, groups } = createWords();
+  const toWrapper = `exec ${q(opts.node)} ${q(opts.wrapper)} "$@"`;
   return [
     '#!/bin/sh',
     `# ${WRAPPER_MARKER} launcher, generated from the verb table by ds01-docker: do not edit.`,
@@ -92,10 +114,14 @@ export function renderLauncher(opts: LauncherOptions): string {
     // biome-ignore lint/suspicious/noTemplateCurlyInString: shell syntax for the launcher, not a JS template
     'case "${1-}" in',
     `  ${verbs.join('|')})`,
-    '    ds01_gpu_session "$@" ;;',
-    ...Object.entries(groups).map(([group, sub]) => `  ${group})\n    case "\${2-}" in ${sub.join('|')}) ds01_gpu_session "$@" ;; esac ;;`),
+    `    ds01_gpu_session "$@"\n    ${toWrapper} ;;`,
+    ...Object.entries(groups).map(
+      ([group, sub]) => `  ${group})\n    case "\${2-}" in ${sub.join('|')}) ds01_gpu_session "$@"; ${toWrapper} ;; esac ;;`,
+    ),
+    '  -*)',
+    `    ${toWrapper} ;;`,
     'esac',
-    `exec ${q(opts.node)} ${q(opts.wrapper)} "$@"`,
+    handOffToWrapper(opts.node, opts.wrapper),
     '',
   ].join('\n');
 }

@@ -9,6 +9,8 @@ import { runCreate } from './create/run-create.js';
 import { Denial, reportDenial, UsageError } from './deny.js';
 import { connectDocker, type DockerClient, listOwned, ownedContainers, type ResolvedContainer } from './docker-api.js';
 import { contextFlag, hostFlags, sameEndpoint } from './docker-endpoint.js';
+import { handOff, handOffWanted } from './hand-off.js';
+import { flushEvents } from './log.js';
 import { boolOption, hasOption, optionValues, type ParsedCommand, parseArgs } from './parse-args.js';
 import { type RunResult, resolveRealDocker, runReal, WrapperLoopError } from './real-docker.js';
 import { checkStartMemory } from './rules/aggregate-memory.js';
@@ -17,6 +19,18 @@ import { checkVolumeRm, volumeCreateArgs } from './volume-commands.js';
 export type Outcome = RunResult;
 
 const EXIT = (code: number): Outcome => ({ code, signal: null });
+
+/**
+ * Runs the real client: through the launcher's exec when it asked for that
+ * (hand-off.ts), with this command's events written first, else as our child.
+ */
+async function passOn(real: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<Outcome> {
+  if (handOffWanted()) {
+    await flushEvents();
+    if (handOff(real, args, env)) return EXIT(0);
+  }
+  return runReal(real, args, env);
+}
 
 /** Container references in `docker cp` arguments (`NAME:PATH`; a path starting with / or . is local). */
 export function cpTargets(values: string[]): string[] {
@@ -95,7 +109,7 @@ export async function dispatch(argv: string[], env: NodeJS.ProcessEnv): Promise<
   const parsed = parseArgs(argv);
   const spec = parsed.spec;
   // Nothing to decide: no verb, help, or a verb that never touches containers.
-  if (parsed.verbPath.length === 0 || parsed.help || spec?.kind === 'passthrough') return runReal(real, argv, env);
+  if (parsed.verbPath.length === 0 || parsed.help || spec?.kind === 'passthrough') return passOn(real, argv, env);
 
   const ctx = await loadContext(env);
   const operation = parsed.verbPath.join(' ');
@@ -121,7 +135,7 @@ export async function dispatch(argv: string[], env: NodeJS.ProcessEnv): Promise<
   if (applyEnvSwitches(ctx, operation).bypass || ctx.policy.mode === 'disabled') {
     // An allocator the bin started for this command would otherwise wait as long as docker runs.
     takeEarlyGpuSession()?.end();
-    return runReal(real, argv, env);
+    return passOn(real, argv, env);
   }
 
   const childEnv = { ...env };
@@ -141,7 +155,7 @@ export async function dispatch(argv: string[], env: NodeJS.ProcessEnv): Promise<
       delete childEnv.DOCKER_CONTEXT;
     }
     if (!spec) {
-      if (identity.isAdmin || ctx.policy.unknownCommands === 'allow') return await runReal(real, argv, childEnv);
+      if (identity.isAdmin || ctx.policy.unknownCommands === 'allow') return await passOn(real, argv, childEnv);
       throw new Denial(
         'unknown-command',
         `'docker ${parsed.verbPath[0]}' is not a command ds01 can check`,
@@ -152,7 +166,7 @@ export async function dispatch(argv: string[], env: NodeJS.ProcessEnv): Promise<
     const args = await decide(ctx, parsed, docker, operation);
     if (args === 'create') return await runCreate(ctx, parsed, docker, real, childEnv);
     if (typeof args === 'number') return EXIT(args);
-    return await runReal(real, args, childEnv);
+    return await passOn(real, args, childEnv);
   } catch (err) {
     if (err instanceof Denial) {
       reportDenial(err, identity.user, operation);
@@ -171,7 +185,7 @@ export async function dispatch(argv: string[], env: NodeJS.ProcessEnv): Promise<
     if (code === 'ECONNREFUSED' || code === 'ENOENT' || code === 'EACCES') {
       // The daemon cannot be reached: the real client says so in its own words.
       takeEarlyGpuSession()?.end();
-      return runReal(real, argv, childEnv);
+      return passOn(real, argv, childEnv);
     }
     throw err;
   }

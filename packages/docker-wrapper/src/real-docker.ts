@@ -1,6 +1,4 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 
 export class WrapperLoopError extends Error {
   override name = 'WrapperLoopError';
@@ -66,6 +64,8 @@ export interface RunResult {
  */
 export function runReal(real: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<RunResult> {
   return new Promise((resolve) => {
+    // Loaded here, not at start: behind the launcher (hand-off.ts) most commands never spawn.
+    const { spawn } = process.getBuiltinModule('node:child_process');
     const child = spawn(real, [...args], { stdio: 'inherit', env, argv0: 'docker' });
     const handlers = new Map<string, () => void>();
     for (const sig of FORWARDED) {
@@ -91,6 +91,13 @@ export function runReal(real: string, args: readonly string[], env: NodeJS.Proce
   });
 }
 
+/** A shell's status for how the child ended: its code, or 128 + the signal's number. */
+export function exitStatus(result: RunResult): number {
+  if (!result.signal) return result.code ?? 1;
+  // node:os only when a signal ended it: not loaded by every command.
+  return 128 + (process.getBuiltinModule('node:os').constants.signals[result.signal] ?? 1);
+}
+
 /** Ends this process the way the child ended: same exit code, or the same signal re-raised. */
 export function exitLike(result: RunResult): never {
   if (result.signal) {
@@ -101,7 +108,7 @@ export function exitLike(result: RunResult): never {
       /* fall through to the shell convention */
     }
     // Signals whose default action does not end the process (or were ignored by our parent).
-    process.exit(128 + (os.constants.signals[result.signal] ?? 1));
+    process.exit(exitStatus(result));
   }
   process.exit(result.code ?? 1);
 }

@@ -39,25 +39,41 @@ describe('the real client', () => {
     const fakeReal = path.join(box.dir, 'real');
     const fakeNode = path.join(box.dir, 'node');
     fs.writeFileSync(fakeReal, `#!/bin/sh\necho "real $*" >> ${log}\n`, { mode: 0o755 });
-    fs.writeFileSync(fakeNode, `#!/bin/sh\necho "wrapper $*" >> ${log}\n`, { mode: 0o755 });
+    // A wrapper asked for a hand-off (hand-off.ts) answers on fd 3: here, that it ended with 0.
+    fs.writeFileSync(
+      fakeNode,
+      `#!/bin/sh\nif [ -n "$DS01_HANDOFF_FD" ]; then echo "wrapper, hand-off $*" >> ${log}; echo 'exit 0' >&3; else echo "wrapper $*" >> ${log}; fi\n`,
+      { mode: 0o755 },
+    );
     const launcher = path.join(box.dir, 'launcher');
     fs.writeFileSync(launcher, renderLauncher({ realDocker: fakeReal, node: fakeNode, wrapper: '/w.js' }), { mode: 0o755 });
-    for (const args of [['images'], ['version'], ['ps'], ['run', 'x'], ['-H', 'x', 'images'], ['container', 'ls']])
+    for (const args of [
+      ['images'],
+      ['version'],
+      ['ps'],
+      ['run', 'x'],
+      ['-H', 'x', 'images'],
+      ['container', 'ls'],
+      ['container', 'run', 'x'],
+    ])
       await execa(launcher, args);
     expect(fs.readFileSync(log, 'utf8').trim().split('\n')).toEqual([
       'real images',
       'real version',
-      'wrapper /w.js ps',
+      'wrapper, hand-off /w.js ps',
       'wrapper /w.js run x',
       'wrapper /w.js -H x images',
-      'wrapper /w.js container ls',
+      'wrapper, hand-off /w.js container ls',
+      'wrapper /w.js container run x',
     ]);
   });
   it('the launcher starts Node without NODE_EXTRA_CA_CERTS, set aside for the wrapper to hand back; pass-through keeps it', async () => {
     const { renderLauncher } = await import('../src/index.js');
     const log = path.join(box.dir, 'ca-calls');
     const record = (who: string) =>
-      `#!/bin/sh\necho "${who} extra=\${NODE_EXTRA_CA_CERTS-unset} aside=\${DS01_NODE_EXTRA_CA_CERTS-unset}" >> ${log}\n`;
+      `#!/bin/sh\necho "${who} extra=\${NODE_EXTRA_CA_CERTS-unset} aside=\${DS01_NODE_EXTRA_CA_CERTS-unset}" >> ${log}\n` +
+      // The wrapper's answer to the launcher's hand-off (hand-off.ts).
+      `[ -z "$DS01_HANDOFF_FD" ] || echo 'exit 0' >&3\n`;
     const fakeReal = path.join(box.dir, 'real-ca');
     const fakeNode = path.join(box.dir, 'node-ca');
     fs.writeFileSync(fakeReal, record('real'), { mode: 0o755 });
