@@ -120,7 +120,8 @@ export const DEFAULT_PROXY_SOCKET_DIR = '/run/ds01/docker';
 export function proxySocketOf(dir: string, user: string): string | undefined {
   const sock = path.join(dir, user, 'docker.sock');
   try {
-    return fs.statSync(sock).isSocket() ? sock : undefined;
+    // No proxy is the common case: asked not to throw, stat skips building an error for it.
+    return fs.statSync(sock, { throwIfNoEntry: false })?.isSocket() ? sock : undefined;
   } catch {
     return undefined;
   }

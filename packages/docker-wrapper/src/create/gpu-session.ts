@@ -1,4 +1,4 @@
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { optionValues, type ParsedCommand, parseArgs } from '../parse-args.js';
 import { type AllocateResult, GpuToolError, gpuCommand, loadAnswerValidators, validateAnswer } from './gpu-client.js';
 import { adoptLauncherSession } from './launcher-session.js';
@@ -56,6 +56,8 @@ function spawnChannel(env: NodeJS.ProcessEnv): SessionChannel {
   let spawnError: Error | undefined;
   const startError = () => (spawnError ? `cannot run ds01-gpu (${file}): ${spawnError.message}` : undefined);
   try {
+    // Loaded only for a GPU create: most commands never spawn (hand-off.ts).
+    const { spawn } = process.getBuiltinModule('node:child_process');
     child = spawn(file, [...prefix, 'allocate', '--stdin', '--json'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
   } catch (err) {
     spawnError = err as Error;

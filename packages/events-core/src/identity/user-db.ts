@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 
 export interface PasswdEntry {
@@ -23,7 +22,9 @@ function readDb(file: string): string[][] {
 /** getent reaches NSS sources (LDAP, sssd) that the files do not list; used only when the files miss. */
 function getent(db: 'passwd' | 'group', key: string): string[] | undefined {
   try {
-    const out = execFileSync('getent', [db, key], { encoding: 'utf8', timeout: 2000, stdio: ['ignore', 'pipe', 'ignore'] });
+    const out = process
+      .getBuiltinModule('node:child_process')
+      .execFileSync('getent', [db, key], { encoding: 'utf8', timeout: 2000, stdio: ['ignore', 'pipe', 'ignore'] });
     const line = out.split('\n')[0];
     return line ? line.split(':') : undefined;
   } catch {
@@ -53,7 +54,9 @@ export function groupsOfUser(user: PasswdEntry): string[] {
   }
   if (names.size === 0) {
     try {
-      const out = execFileSync('id', ['-Gn', user.name], { encoding: 'utf8', timeout: 2000, stdio: ['ignore', 'pipe', 'ignore'] });
+      const out = process
+        .getBuiltinModule('node:child_process')
+        .execFileSync('id', ['-Gn', user.name], { encoding: 'utf8', timeout: 2000, stdio: ['ignore', 'pipe', 'ignore'] });
       for (const n of out.trim().split(/\s+/)) if (n) names.add(n);
     } catch {
       /* unknown to NSS too */
