@@ -194,7 +194,7 @@ describeDocker('the real client behind the launcher', () => {
     expect(box.readEvents().some((e) => e.event_type === 'auth.denied' && e.user === 'alice' && e.details.rule === 'not-owner')).toBe(true);
   });
 
-  it('through the real client: exec gets every argument as typed; ps lists only hers', async () => {
+  it('through the real client: exec gets every argument as typed and the caller’s stdin; ps lists only hers', async () => {
     const args = ["it's", 'a b', '$HOME', 'x\ny', '', '\\', 'é'];
     const r = await execa(launcher, ['exec', mine, 'sh', '-c', 'printf "%s\\0" "$@"', '-', ...args], {
       env: box.env('alice'),
@@ -204,11 +204,36 @@ describeDocker('the real client behind the launcher', () => {
     });
     expect(r.exitCode, String(r.stderr)).toBe(0);
     expect(String(r.stdout).split('\0').slice(0, -1)).toEqual(args);
+    // stdin reaches the client whole: the wrapper shares it (for the cases where it runs the client itself) and reads none.
+    const piped = await execa(launcher, ['exec', '-i', mine, 'cat'], {
+      env: box.env('alice'),
+      extendEnv: false,
+      reject: false,
+      input: 'PIPED\n',
+    });
+    expect(piped.exitCode, String(piped.stderr)).toBe(0);
+    expect(String(piped.stdout)).toBe('PIPED');
     const ps = await viaLauncher(['ps', '-a', '--format', '{{.Names}}'], {});
     expect(ps.exitCode, String(ps.stderr)).toBe(0);
     const names = String(ps.stdout).split('\n');
     expect(names).toContain(mine);
     expect(names).not.toContain(bobs);
+  });
+
+  it('exec -it through a pseudo-terminal: the container sees a TTY, input reaches it, its exit code comes back', async () => {
+    const q = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
+    const cmd = [launcher, 'exec', '-it', mine, 'sh', '-c', 'test -t 0 && echo TTY-YES; read line; echo "GOT-$line"; exit 3']
+      .map(q)
+      .join(' ');
+    const r = await execa('script', ['-qec', cmd, '/dev/null'], {
+      env: box.env('alice'),
+      extendEnv: false,
+      reject: false,
+      input: 'hello\n',
+    });
+    expect(String(r.stdout)).toContain('TTY-YES');
+    expect(String(r.stdout)).toContain('GOT-hello');
+    expect(r.exitCode).toBe(3);
   });
 
   it('the bin run by hand with the variable but no pipe runs the client itself', async () => {
