@@ -7,11 +7,14 @@ import { handOffScript } from '../src/hand-off.js';
 import { renderLauncher } from '../src/index.js';
 import {
   apiContainer,
+  expectTtyProbe,
+  inPseudoTerminal,
   inspectContainer,
   makeSandbox,
   type Sandbox,
   shareDockerSocket,
   TEST_LABEL,
+  TTY_PROBE,
   wrapper,
   wrapperBin,
 } from './helpers.js';
@@ -118,6 +121,19 @@ describe('the hand-off script, run by sh', () => {
   });
 });
 
+/** A sandbox with the generated launcher in it, and a running container of alice's and of bob's. */
+async function launcherWithContainers(prefix: string): Promise<{ box: Sandbox; launcher: string; mine: string; bobs: string }> {
+  const box = makeSandbox();
+  const launcher = path.join(box.dir, 'docker');
+  fs.writeFileSync(launcher, renderLauncher({ realDocker: '/usr/bin/docker', node: process.execPath, wrapper: wrapperBin }), {
+    mode: 0o755,
+  });
+  const [mine, bobs] = [uniqueName(`${prefix}-alice`), uniqueName(`${prefix}-bob`)];
+  await apiContainer(mine, { 'ds01.user': 'alice', 'ds01.managed': 'true' });
+  await apiContainer(bobs, { 'ds01.user': 'bob', 'ds01.managed': 'true' });
+  return { box, launcher, mine, bobs };
+}
+
 describeDocker('the real client behind the launcher', () => {
   let box: Sandbox;
   let launcher: string;
@@ -125,16 +141,8 @@ describeDocker('the real client behind the launcher', () => {
   let mine: string;
   let bobs: string;
   beforeAll(async () => {
-    box = makeSandbox();
+    ({ box, launcher, mine, bobs } = await launcherWithContainers('handoff'));
     rec = recorder(box.dir);
-    launcher = path.join(box.dir, 'docker');
-    fs.writeFileSync(launcher, renderLauncher({ realDocker: '/usr/bin/docker', node: process.execPath, wrapper: wrapperBin }), {
-      mode: 0o755,
-    });
-    mine = uniqueName('handoff-alice');
-    bobs = uniqueName('handoff-bob');
-    await apiContainer(mine, { 'ds01.user': 'alice', 'ds01.managed': 'true' });
-    await apiContainer(bobs, { 'ds01.user': 'bob', 'ds01.managed': 'true' });
   });
   afterAll(async () => {
     await removeContainersByLabel(TEST_LABEL);
@@ -221,19 +229,7 @@ describeDocker('the real client behind the launcher', () => {
   });
 
   it('exec -it through a pseudo-terminal: the container sees a TTY, input reaches it, its exit code comes back', async () => {
-    const q = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
-    const cmd = [launcher, 'exec', '-it', mine, 'sh', '-c', 'test -t 0 && echo TTY-YES; read line; echo "GOT-$line"; exit 3']
-      .map(q)
-      .join(' ');
-    const r = await execa('script', ['-qec', cmd, '/dev/null'], {
-      env: box.env('alice'),
-      extendEnv: false,
-      reject: false,
-      input: 'hello\n',
-    });
-    expect(String(r.stdout)).toContain('TTY-YES');
-    expect(String(r.stdout)).toContain('GOT-hello');
-    expect(r.exitCode).toBe(3);
+    expectTtyProbe(await inPseudoTerminal([launcher, 'exec', '-it', mine, ...TTY_PROBE], box.env('alice'), 'hello\n'));
   });
 
   it('the bin run by hand with the variable but no pipe runs the client itself', async () => {
@@ -251,17 +247,9 @@ describeDocker('the launcher’s hand-off as the real unprivileged user alice', 
   let mine: string;
   let bobs: string;
   beforeAll(async () => {
-    box = makeSandbox();
+    ({ box, launcher, mine, bobs } = await launcherWithContainers('handoff-real'));
     fs.chmodSync(box.dir, 0o777);
     unshare = shareDockerSocket();
-    launcher = path.join(box.dir, 'docker');
-    fs.writeFileSync(launcher, renderLauncher({ realDocker: '/usr/bin/docker', node: process.execPath, wrapper: wrapperBin }), {
-      mode: 0o755,
-    });
-    mine = uniqueName('handoff-real-alice');
-    bobs = uniqueName('handoff-real-bob');
-    await apiContainer(mine, { 'ds01.user': 'alice', 'ds01.managed': 'true' });
-    await apiContainer(bobs, { 'ds01.user': 'bob', 'ds01.managed': 'true' });
   });
   afterAll(async () => {
     unshare();

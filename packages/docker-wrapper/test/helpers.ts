@@ -108,6 +108,22 @@ export function wrapper(args: string[], env: Record<string, string>, opts: Optio
   return execa(process.execPath, [wrapperBin, ...args], { env, extendEnv: false, reject: false, ...stdin, ...opts }) as Promise<Result>;
 }
 
+/** Run in a container through a pseudo-terminal: says whether it has a TTY, echoes a line typed in, exits 3. */
+export const TTY_PROBE = ['sh', '-c', 'test -t 0 && echo TTY-YES; read line; echo "GOT-$line"; exit 3'];
+
+/** What TTY_PROBE run with `hello` typed in must show: a TTY, the input, and its exit code back. */
+export function expectTtyProbe(r: Result): void {
+  expect(String(r.stdout)).toContain('TTY-YES');
+  expect(String(r.stdout)).toContain('GOT-hello');
+  expect(r.exitCode).toBe(3);
+}
+
+/** Runs argv inside a pseudo-terminal (util-linux `script`), typing `input` into it. */
+export function inPseudoTerminal(argv: string[], env: Record<string, string>, input: string): Promise<Result> {
+  const cmd = argv.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  return execa('script', ['-qec', cmd, '/dev/null'], { env, extendEnv: false, reject: false, input }) as Promise<Result>;
+}
+
 /** The container's inspect data, or null when it does not exist. */
 export async function inspectContainer(ref: string): Promise<null | {
   Id: string;

@@ -3,9 +3,19 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeDocker, dockerHost, removeContainersByLabel, testImage, uniqueName } from '../../../test-support/docker.js';
-import { inspectContainer, makeSandbox, realDocker, type Sandbox, shareDockerSocket, TEST_LABEL, wrapper, wrapperBin } from './helpers.js';
-
-const sh = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+import {
+  expectTtyProbe,
+  inPseudoTerminal,
+  inspectContainer,
+  makeSandbox,
+  realDocker,
+  type Sandbox,
+  shareDockerSocket,
+  TEST_LABEL,
+  TTY_PROBE,
+  wrapper,
+  wrapperBin,
+} from './helpers.js';
 
 describe('the real client', () => {
   let box: Sandbox;
@@ -109,30 +119,13 @@ describeDocker('transparency through the wrapper', () => {
   });
 
   it('run -it through a pseudo-terminal: the container sees a TTY, input reaches it, its exit code comes back', async () => {
-    const cmd = [
-      process.execPath,
-      wrapperBin,
-      'run',
-      '-it',
-      '--rm',
-      '-l',
-      TEST_LABEL,
-      testImage,
-      'sh',
-      '-c',
-      'test -t 0 && echo TTY-YES; read line; echo "GOT-$line"; exit 3',
-    ]
-      .map(sh)
-      .join(' ');
-    const r = await execa('script', ['-qec', cmd, '/dev/null'], {
-      env: box.env('alice'),
-      extendEnv: false,
-      reject: false,
-      input: 'hello\n',
-    });
-    expect(String(r.stdout)).toContain('TTY-YES');
-    expect(String(r.stdout)).toContain('GOT-hello');
-    expect(r.exitCode).toBe(3);
+    expectTtyProbe(
+      await inPseudoTerminal(
+        [process.execPath, wrapperBin, 'run', '-it', '--rm', '-l', TEST_LABEL, testImage, ...TTY_PROBE],
+        box.env('alice'),
+        'hello\n',
+      ),
+    );
   });
 
   it('pipes stdin and stdout, and returns the container’s exit code', async () => {
