@@ -45,7 +45,7 @@ const validateStatus = new Ajv({ allErrors: true }).compile<StatusSummary>(statu
  */
 async function fromAllocator(): Promise<Demand | string> {
   const { file, prefix: args } = gpuBinCommand();
-  const result = await execa(file, [...args, 'status', '--json'], { timeout: 20_000, reject: false, env: { DS01_GPU_NO_SUDO: '1' } });
+  const result = await execa(file, [...args, 'status', '--json'], { timeout: 20_000, reject: false });
   if (result.failed && result.exitCode === undefined) return `${file}: ${result.shortMessage}`;
   if (result.exitCode !== 0) return `${file} status exited ${result.exitCode}`;
   let body: unknown;
