@@ -133,9 +133,9 @@ for (const [name, declared] of bins) {
 
 /** Makes a bundle loadable by tools/bin-loader.cjs, and puts that loader beside it as `entry`. */
 function finishBundle(bundle, entry, mode) {
-  // The bundle is the function the loader calls, written out here rather than wrapped at every start: that
-  // second copy of the source was enough to make V8 collect garbage once in an otherwise quiet command
-  // (~3 ms). The wrapper takes the #! line's place (a syntax error inside a function), so line numbers hold.
+  // The bundle is the function the loader calls, written out here rather than wrapped at every start, which
+  // made a second copy of the source (92 kB for the wrapper) on every run. The wrapper takes the #! line's
+  // place (a syntax error inside a function), so line numbers hold.
   // The build id at the end ties the code cache to this bundle (file times do not survive copies and turbo's cache).
   const code = fs.readFileSync(bundle, 'utf8').replace(/^#![^\n]*/, '');
   const open = '(function (exports, require, module, __filename, __dirname, __ds01ImportMetaUrl) {';

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { shellQuote as quote } from './shell-quote.js';
 
 /**
  * Hand-off: for every command but run/create, the launcher (launcher.ts) does
@@ -41,7 +42,6 @@ export function takeHandOffRequest(env: NodeJS.ProcessEnv, argv: readonly string
 }
 
 const SHELL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /**
  * The shell the launcher evals to run `real args` in `env`, starting from the
@@ -77,7 +77,13 @@ export function handOffWanted(): boolean {
   return request !== undefined;
 }
 
-function answer(text: string): void {
+/**
+ * Writes the launcher its answer: true once it has it, false when nothing
+ * reached it and it is still there (the caller decides what to do instead).
+ * Throws when the launcher has gone (a pipe fails without a reader) or has
+ * part of an answer: it must not be answered twice.
+ */
+function answer(text: string): boolean {
   const { fd } = request!;
   request = undefined;
   const bytes = Buffer.from(text);
@@ -86,14 +92,11 @@ function answer(text: string): void {
     while (written < bytes.length) written += fs.writeSync(fd, bytes, written);
     fs.closeSync(fd);
   } catch (err) {
-    // Nothing reached the launcher, which is still there: the caller decides. Otherwise the launcher has
-    // gone (a pipe fails without a reader) or has part of an answer, and must not be answered twice.
-    if (written === 0 && (err as NodeJS.ErrnoException).code !== 'EPIPE') throw new HandOffUnavailable();
+    if (written === 0 && (err as NodeJS.ErrnoException).code !== 'EPIPE') return false;
     throw err;
   }
+  return true;
 }
-
-class HandOffUnavailable extends Error {}
 
 /**
  * Hands `real args` (in `env`) to the launcher, when it asked for that:
@@ -105,14 +108,7 @@ class HandOffUnavailable extends Error {}
 export function handOff(real: string, args: readonly string[], env: NodeJS.ProcessEnv): boolean {
   if (!request) return false;
   const script = handOffScript(real, args, env, request);
-  if (script === null) return false;
-  try {
-    answer(script);
-  } catch (err) {
-    if (err instanceof HandOffUnavailable) return false;
-    throw err;
-  }
-  return true;
+  return script !== null && answer(script);
 }
 
 /**

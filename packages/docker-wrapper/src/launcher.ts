@@ -2,6 +2,7 @@ import { ANSWER_FD, LAUNCHER_SESSION_ENV, REQUEST_FD } from './create/launcher-s
 import { HANDOFF_FD_ENV } from './hand-off.js';
 import { EXTRA_CA_CERTS, HIDDEN_EXTRA_CA_CERTS } from './launcher-env.js';
 import { WRAPPER_MARKER } from './real-docker.js';
+import { shellQuote } from './shell-quote.js';
 import { createWords, passThroughWords } from './verb-table.js';
 
 export interface LauncherOptions {
@@ -12,8 +13,6 @@ export interface LauncherOptions {
   /** The wrapper's entry (dist/bin/ds01-docker.cjs). */
   wrapper: string;
 }
-
-const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /**
  * The allocator session the launcher starts for a command line that
@@ -35,7 +34,7 @@ function sessionFunctions(node: string): string {
   ds01_g=\${DS01_GPU_BIN:-ds01-gpu}
   if [ -O / ]; then set --; else set -- sudo -n; fi
   case $ds01_g in
-    *.js|*.cjs|*.mjs) exec "$@" ${q(node)} "$ds01_g" allocate --stdin --json ;;
+    *.js|*.cjs|*.mjs) exec "$@" ${shellQuote(node)} "$ds01_g" allocate --stdin --json ;;
   esac
   exec "$@" "$ds01_g" allocate --stdin --json
 }
@@ -83,7 +82,7 @@ fi`;
  * the real client.
  */
 function handOffToWrapper(node: string, wrapper: string): string {
-  const run = `${HANDOFF_FD_ENV}=3 ${q(node)} ${q(wrapper)} "$@" 3>&1 1>&4 4>&- 0<&5 5<&-`;
+  const run = `${HANDOFF_FD_ENV}=3 ${shellQuote(node)} ${shellQuote(wrapper)} "$@" 3>&1 1>&4 4>&- 0<&5 5<&-`;
   // biome-ignore lint/suspicious/noTemplateCurlyInString: shell syntax for the launcher, not a JS template
   return [`{ ds01_run=$(${run} &); } 4>&1 5<&0`, 'eval "${ds01_run:-exit 1}"'].join('\n');
 }
@@ -99,7 +98,7 @@ function handOffToWrapper(node: string, wrapper: string): string {
  */
 export function renderLauncher(opts: LauncherOptions): string {
   const { verbs, groups } = createWords();
-  const toWrapper = `exec ${q(opts.node)} ${q(opts.wrapper)} "$@"`;
+  const toWrapper = `exec ${shellQuote(opts.node)} ${shellQuote(opts.wrapper)} "$@"`;
   return [
     '#!/bin/sh',
     `# ${WRAPPER_MARKER} launcher, generated from the verb table by ds01-docker: do not edit.`,
@@ -108,7 +107,7 @@ export function renderLauncher(opts: LauncherOptions): string {
     // biome-ignore lint/suspicious/noTemplateCurlyInString: shell syntax for the launcher, not a JS template
     'case "${1-}" in',
     `  ${passThroughWords().join('|')})`,
-    `    exec ${q(opts.realDocker)} "$@" ;;`,
+    `    exec ${shellQuote(opts.realDocker)} "$@" ;;`,
     'esac',
     hideExtraCaCerts,
     // biome-ignore lint/suspicious/noTemplateCurlyInString: shell syntax for the launcher, not a JS template

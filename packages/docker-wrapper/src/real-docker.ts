@@ -107,8 +107,7 @@ export function exitLike(result: RunResult): never {
     } catch {
       /* fall through to the shell convention */
     }
-    // Signals whose default action does not end the process (or were ignored by our parent).
-    process.exit(exitStatus(result));
   }
-  process.exit(result.code ?? 1);
+  // Its code; or, for a signal whose default action does not end the process (or one our parent ignored), 128 + its number.
+  process.exit(exitStatus(result));
 }

@@ -5,6 +5,7 @@ import { execa } from 'execa';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { describeDocker, removeContainersByLabel, testImage, uniqueName } from '../../../test-support/docker.js';
 import { renderLauncher } from '../src/index.js';
+import { shellQuote } from '../src/shell-quote.js';
 import {
   boundInState,
   gpuBin,
@@ -68,7 +69,7 @@ describeDocker('GPUs as a real user, through sudo', () => {
   const asAliceOnATerminal = (args: string[], via: 'wrapper' | 'launcher' = 'wrapper', extra: Record<string, string> = {}) => {
     const env = box.env(null, { HOME: box.dir, ...extra });
     const command = via === 'launcher' ? [launcher] : [process.execPath, wrapperBin];
-    const quoted = ['runuser', '-u', 'alice', '--', ...command, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`);
+    const quoted = ['runuser', '-u', 'alice', '--', ...command, ...args].map(shellQuote);
     return execa('script', ['-qec', quoted.join(' '), '/dev/null'], { env, extendEnv: false, reject: false, stdin: 'ignore' });
   };
 

@@ -8,6 +8,7 @@ import { execa, type Options, type Result } from 'execa';
 import { expect } from 'vitest';
 import { dockerApi, dockerHost } from '../../../test-support/docker.js';
 import { fakeNvidiaSmi } from '../../../test-support/fake-gpus.js';
+import { shellQuote } from '../src/shell-quote.js';
 
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 export const wrapperBin = path.join(repoRoot, 'packages/docker-wrapper/dist/bin/ds01-docker.cjs');
@@ -120,7 +121,7 @@ export function expectTtyProbe(r: Result): void {
 
 /** Runs argv inside a pseudo-terminal (util-linux `script`), typing `input` into it. */
 export function inPseudoTerminal(argv: string[], env: Record<string, string>, input: string): Promise<Result> {
-  const cmd = argv.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  const cmd = argv.map(shellQuote).join(' ');
   return execa('script', ['-qec', cmd, '/dev/null'], { env, extendEnv: false, reject: false, input }) as Promise<Result>;
 }
 

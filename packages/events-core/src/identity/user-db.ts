@@ -19,12 +19,20 @@ function readDb(file: string): string[][] {
   }
 }
 
+/**
+ * A name-service tool's output (throws when it fails or takes over 2 s). Run
+ * only when the files miss, so child_process is loaded then, not at every start.
+ */
+function nssQuery(file: string, args: string[]): string {
+  return process
+    .getBuiltinModule('node:child_process')
+    .execFileSync(file, args, { encoding: 'utf8', timeout: 2000, stdio: ['ignore', 'pipe', 'ignore'] });
+}
+
 /** getent reaches NSS sources (LDAP, sssd) that the files do not list; used only when the files miss. */
 function getent(db: 'passwd' | 'group', key: string): string[] | undefined {
   try {
-    const out = process
-      .getBuiltinModule('node:child_process')
-      .execFileSync('getent', [db, key], { encoding: 'utf8', timeout: 2000, stdio: ['ignore', 'pipe', 'ignore'] });
+    const out = nssQuery('getent', [db, key]);
     const line = out.split('\n')[0];
     return line ? line.split(':') : undefined;
   } catch {
@@ -54,9 +62,7 @@ export function groupsOfUser(user: PasswdEntry): string[] {
   }
   if (names.size === 0) {
     try {
-      const out = process
-        .getBuiltinModule('node:child_process')
-        .execFileSync('id', ['-Gn', user.name], { encoding: 'utf8', timeout: 2000, stdio: ['ignore', 'pipe', 'ignore'] });
+      const out = nssQuery('id', ['-Gn', user.name]);
       for (const n of out.trim().split(/\s+/)) if (n) names.add(n);
     } catch {
       /* unknown to NSS too */
