@@ -1,6 +1,6 @@
 // esbuild options every ds01 build-time bundle shares (bins, and the
 // events-cli worker): one file for Node 20 with its dependencies.
-import { builtinModules } from 'node:module';
+import { builtinModules, createRequire } from 'node:module';
 import path from 'node:path';
 
 // string-width (under yargs' cliui) builds an Intl.Segmenter and several
@@ -78,8 +78,27 @@ const bundledSiteConfigValidator = {
 // Node built-in its own copy of the module's exports (`__toESM`, a getter per
 // property), at every import site: the wrapper's bundle made 23 such copies,
 // about 9 ms of each start. Here each built-in becomes one ES module of the
-// bundle instead, made once, that every importer shares; named imports read
-// the live module through it, as before.
+// bundle instead, made once, that every importer shares.
+// Its named exports are bindings read from the module when it loads, one per
+// name this Node's module has, each marked pure so that esbuild keeps only
+// those some importer uses. `export * from` the module instead had esbuild
+// copy every property as a getter (fs alone: ~100 closures and descriptors,
+// 50 kB of young heap at every start, enough to tip the wrapper into a
+// garbage collection before its answer), and reading every property would
+// read accessors such as fs.promises and fs.ReadStream, which load more of
+// Node (5 ms for fs's). A name imported is read once: for a built-in's
+// functions and constants that is what the module holds.
+const require = createRequire(import.meta.url);
+const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+function builtinModuleSource(id) {
+  const names = Object.getOwnPropertyNames(require(id)).filter((name) => name !== 'default' && IDENTIFIER.test(name));
+  return [
+    `const ds01Builtin = require(${JSON.stringify(id)});`,
+    'const ds01Read = (name) => ds01Builtin[name];',
+    'export default ds01Builtin;',
+    ...names.map((name) => `export const ${name} = /* @__PURE__ */ ds01Read(${JSON.stringify(name)});`),
+  ].join('\n');
+}
 const BUILTIN = new RegExp(`^(node:)?(${builtinModules.map((m) => m.replace(/[/]/g, '\\/')).join('|')})$`);
 const sharedBuiltins = {
   name: 'ds01-shared-builtins',
@@ -89,10 +108,7 @@ const sharedBuiltins = {
         ? { path: args.path, external: true }
         : { path: args.path.replace(/^(node:)?/, 'node:'), namespace: 'ds01-builtin' },
     );
-    build.onLoad({ filter: /.*/, namespace: 'ds01-builtin' }, (args) => {
-      const id = JSON.stringify(args.path);
-      return { contents: `const builtin = require(${id});\nexport default builtin;\nexport * from ${id};\n` };
-    });
+    build.onLoad({ filter: /.*/, namespace: 'ds01-builtin' }, (args) => ({ contents: builtinModuleSource(args.path) }));
   },
 };
 

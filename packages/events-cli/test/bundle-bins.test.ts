@@ -114,7 +114,31 @@ describe('bundle-bins: one shared copy of each Node built-in', () => {
     expect(runBuilt(path.join(dir, 'dist/bin/x.cjs'), []).stdout).toBe('true function true p/q\n');
     const bundle = fs.readFileSync(path.join(dir, 'dist/bin/x.bundle.cjs'), 'utf8');
     expect(bundle).not.toMatch(/__toESM\(require\("(node:)?fs"\)/);
-    expect(bundle.match(/require\("node:fs"\)/g)).toHaveLength(2); // the shared module: its default, and its named exports
+    expect(bundle.match(/require\("node:fs"\)/g)).toHaveLength(1); // the shared module
+    // Its named exports are bindings, and only those imported somewhere are kept: no getter per property of fs.
+    expect(bundle).not.toMatch(/__reExport/);
+    expect(bundle).toMatch(/\("statSync"\)/);
+    expect(bundle).not.toMatch(/\("writeFileSync"\)/);
+  });
+
+  it('reads an accessor of a built-in imported by name, and not one that is not', () => {
+    const dir = tempDir();
+    fs.mkdirSync(path.join(dir, 'dist/bin'), { recursive: true });
+    // fs.promises is a getter; fs.ReadStream too, and reading it loads fs's streams.
+    fs.writeFileSync(
+      path.join(dir, 'dist/bin/x.js'),
+      "import fs, { promises } from 'node:fs';\nconsole.log(typeof promises.readFile, typeof fs.ReadStream);\n",
+    );
+    fs.writeFileSync(
+      path.join(dir, 'package.json'),
+      JSON.stringify({ name: 'x', type: 'module', bin: { x: './dist/bin/x.cjs' }, ds01: { codeCacheWarmUp: { x: [[]] } } }),
+    );
+    const r = build(dir);
+    expect(r.status, r.stderr).toBe(0);
+    expect(runBuilt(path.join(dir, 'dist/bin/x.cjs'), []).stdout).toBe('function function\n');
+    const bundle = fs.readFileSync(path.join(dir, 'dist/bin/x.bundle.cjs'), 'utf8');
+    expect(bundle).toMatch(/\("promises"\)/);
+    expect(bundle).not.toMatch(/\("ReadStream"\)/);
   });
 });
 
