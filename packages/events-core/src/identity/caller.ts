@@ -1,4 +1,3 @@
-import os from 'node:os';
 import { groupNames, groupsOfUser, lookupUser } from './user-db.js';
 
 export interface AdminPolicy {
@@ -53,7 +52,8 @@ export function getCallerIdentity(policy: AdminPolicy = {}, env: NodeJS.ProcessE
   const gid = typeof process.getgid === 'function' ? process.getgid() : -1;
   let user: string;
   try {
-    user = os.userInfo().username;
+    // node:os only here: acting as a user (DS01_AS_USER) never loads it.
+    user = process.getBuiltinModule('node:os').userInfo().username;
   } catch {
     user = `uid${realUid}`;
   }

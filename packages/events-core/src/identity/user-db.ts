@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { eachLine, field, fieldIs, findLine, listsMember } from './colon-file.js';
 
 export interface PasswdEntry {
   name: string;
@@ -7,15 +8,11 @@ export interface PasswdEntry {
   home: string;
 }
 
-function readDb(file: string): string[][] {
+function readText(file: string): string {
   try {
-    return fs
-      .readFileSync(file, 'utf8')
-      .split('\n')
-      .filter((l) => l && !l.startsWith('#'))
-      .map((l) => l.split(':'));
+    return fs.readFileSync(file, 'utf8');
   } catch {
-    return [];
+    return '';
   }
 }
 
@@ -47,19 +44,19 @@ function toPasswd(f: string[]): PasswdEntry {
 export function lookupUser(nameOrUid: string | number): PasswdEntry | undefined {
   const key = String(nameOrUid);
   const byUid = typeof nameOrUid === 'number' || /^\d+$/.test(key);
-  const hit = readDb('/etc/passwd').find((f) => (byUid ? f[2] === key : f[0] === key));
-  if (hit) return toPasswd(hit);
-  const ent = getent('passwd', key);
-  return ent ? toPasswd(ent) : undefined;
+  const hit = findLine(readText('/etc/passwd'), byUid ? 2 : 0, key) ?? getent('passwd', key);
+  return hit ? toPasswd(hit) : undefined;
 }
 
 /** Names of the user's groups: the primary group and every group listing them. */
 export function groupsOfUser(user: PasswdEntry): string[] {
   const names = new Set<string>();
-  for (const f of readDb('/etc/group')) {
-    const members = (f[3] ?? '').split(',').filter(Boolean);
-    if (Number(f[2]) === user.gid || members.includes(user.name)) names.add(f[0] ?? '');
-  }
+  const text = readText('/etc/group');
+  const gid = String(user.gid);
+  eachLine(text, (start, end) => {
+    if (fieldIs(text, start, end, 2, gid) || listsMember(text, start, end, user.name)) names.add(field(text, start, end, 0));
+    return false;
+  });
   if (names.size === 0) {
     try {
       const out = nssQuery('id', ['-Gn', user.name]);
@@ -74,15 +71,20 @@ export function groupsOfUser(user: PasswdEntry): string[] {
 
 /** Names for a list of gids (the running process's groups). */
 export function groupNames(gids: number[]): string[] {
-  const wanted = new Set(gids);
-  const names = readDb('/etc/group')
-    .filter((f) => wanted.has(Number(f[2])))
-    .map((f) => f[0] ?? '');
-  for (const gid of gids) {
-    if (!readDb('/etc/group').some((f) => Number(f[2]) === gid)) {
-      const ent = getent('group', String(gid));
-      if (ent?.[0]) names.push(ent[0]);
-    }
+  const text = readText('/etc/group');
+  const names: string[] = [];
+  const missing = new Set(gids.map(String));
+  eachLine(text, (start, end) => {
+    for (const gid of missing)
+      if (fieldIs(text, start, end, 2, gid)) {
+        names.push(field(text, start, end, 0));
+        missing.delete(gid);
+      }
+    return missing.size === 0;
+  });
+  for (const gid of missing) {
+    const ent = getent('group', gid);
+    if (ent?.[0]) names.push(ent[0]);
   }
   return names.filter(Boolean);
 }
@@ -90,9 +92,15 @@ export function groupNames(gids: number[]): string[] {
 /** Members of a Unix group: its member list and the users whose primary group it is (files, then NSS through getent). */
 export function groupMembers(group: string): string[] {
   const members = new Set<string>();
-  const line = readDb('/etc/group').find((f) => f[0] === group) ?? getent('group', group);
+  const line = findLine(readText('/etc/group'), 0, group) ?? getent('group', group);
   if (!line) return [];
   for (const m of (line[3] ?? '').split(',')) if (m) members.add(m);
-  for (const f of readDb('/etc/passwd')) if (f[3] === line[2] && f[0]) members.add(f[0]);
+  const passwd = readText('/etc/passwd');
+  const gid = line[2] ?? '';
+  eachLine(passwd, (start, end) => {
+    if (fieldIs(passwd, start, end, 3, gid)) members.add(field(passwd, start, end, 0));
+    return false;
+  });
+  members.delete('');
   return [...members];
 }
