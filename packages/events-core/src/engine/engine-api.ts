@@ -37,6 +37,23 @@ export class EngineError extends Error {
 }
 
 /**
+ * The whole body as text. By events rather than `for await`: a stream's async
+ * iterator loads and builds more of Node than the short commands need.
+ */
+function readBody(res: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    res.on('error', reject);
+    // A connection that ends mid-answer ends the stream without 'end'.
+    res.on('close', () => {
+      if (!res.complete) reject(new Error('the Docker engine closed the connection before its answer was complete'));
+    });
+  });
+}
+
+/**
  * The few Docker Engine API calls the hot paths make (the wrapper on every
  * `docker` command, the allocator on every allocation), over node:http.
  * Loading dockerode, with its gRPC and SSH stacks, costs several times a bare
@@ -75,9 +92,7 @@ export class Engine {
 
   async request<T>(method: string, path: string, body?: unknown): Promise<{ status: number; json: T | undefined }> {
     const res = await this.open(method, path, body);
-    const chunks: Buffer[] = [];
-    for await (const c of res) chunks.push(c as Buffer);
-    const text = Buffer.concat(chunks).toString('utf8');
+    const text = await readBody(res);
     let json: T | undefined;
     try {
       json = text ? (JSON.parse(text) as T) : undefined;

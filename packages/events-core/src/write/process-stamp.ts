@@ -1,4 +1,3 @@
-import os from 'node:os';
 import type { Actor } from '../envelope.js';
 
 /**
@@ -16,6 +15,8 @@ let cached: Stamp | undefined;
 export function processStamp(): Stamp {
   if (cached && cached.pid === process.pid) return cached;
   const uid = typeof process.getuid === 'function' ? process.getuid() : -1;
+  // node:os when an event is written, not at the start of every tool that may write one.
+  const os = process.getBuiltinModule('node:os');
   let user: string | null = null;
   try {
     user = os.userInfo().username;
