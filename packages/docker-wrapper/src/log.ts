@@ -1,4 +1,4 @@
-import http from 'node:http';
+import type http from 'node:http';
 import type * as EventsCore from '@ds01/events-core';
 
 type LogEvent = typeof EventsCore.logEvent;
@@ -22,6 +22,8 @@ export const RELAY_PATH = '/_ds01/events';
 
 function relay(socketPath: string, type: string, details: unknown): Promise<boolean> {
   const body = JSON.stringify({ event_type: type, details });
+  // node:http only when there is an event to relay: most commands have none.
+  const http = process.getBuiltinModule('node:http');
   return new Promise((resolve) => {
     const req = http.request(
       <http.RequestOptions & { servername: string }>{

@@ -1,5 +1,6 @@
-import http from 'node:http';
+import type http from 'node:http';
 import { dockerHostOf, type EngineTarget, engineTarget } from './endpoint.js';
+import { exchange } from './exchange.js';
 
 export interface ContainerSummary {
   Id: string;
@@ -37,25 +38,10 @@ export class EngineError extends Error {
 }
 
 /**
- * The whole body as text. By events rather than `for await`: a stream's async
- * iterator loads and builds more of Node than the short commands need.
- */
-function readBody(res: http.IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    res.on('data', (c: Buffer) => chunks.push(c));
-    res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    res.on('error', reject);
-    // A connection that ends mid-answer ends the stream without 'end'.
-    res.on('close', () => {
-      if (!res.complete) reject(new Error('the Docker engine closed the connection before its answer was complete'));
-    });
-  });
-}
-
-/**
  * The few Docker Engine API calls the hot paths make (the wrapper on every
- * `docker` command, the allocator on every allocation), over node:http.
+ * `docker` command, the allocator on every allocation), each one HTTP/1.0
+ * exchange on a connection of its own (exchange.ts); the event stream over
+ * node:http.
  * Loading dockerode, with its gRPC and SSH stacks, costs several times a bare
  * Node start; the long-running services keep using dockerode.
  */
@@ -65,41 +51,38 @@ export class Engine {
     this.target = engineTarget(endpoint);
   }
 
-  private open(method: string, path: string, body?: unknown): Promise<http.IncomingMessage> {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
+  /** The event stream, through node:http (loaded here only: the short calls go through exchange.ts). */
+  private stream(path: string): Promise<http.IncomingMessage> {
     const t = this.target;
+    const http = process.getBuiltinModule('node:http');
     return new Promise((resolve, reject) => {
       const req = http.request(
         <http.RequestOptions & { servername: string }>{
           ...('socketPath' in t ? { socketPath: t.socketPath } : { host: t.host, port: t.port }),
-          method,
           path,
           // Set, so Node's agent does not work one out from the Host header: that
-          // first isIP() compiles an IPv6 regex, some 12 ms of every short command.
-          // A server name only matters for TLS, which this client does not speak.
+          // first isIP() compiles an IPv6 regex, some 12 ms. A server name only
+          // matters for TLS, which this client does not speak.
           servername: '',
-          headers: {
-            Host: 'docker',
-            ...(payload ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) } : {}),
-          },
+          headers: { Host: 'docker' },
         },
         resolve,
       );
       req.on('error', reject);
-      req.end(payload);
+      req.end();
     });
   }
 
   async request<T>(method: string, path: string, body?: unknown): Promise<{ status: number; json: T | undefined }> {
-    const res = await this.open(method, path, body);
-    const text = await readBody(res);
+    const answer = await exchange(this.target, method, path, body === undefined ? undefined : JSON.stringify(body));
+    const text = answer.body.toString('utf8');
     let json: T | undefined;
     try {
       json = text ? (JSON.parse(text) as T) : undefined;
     } catch {
       json = undefined;
     }
-    return { status: res.statusCode ?? 0, json };
+    return { status: answer.status, json };
   }
 
   /** A container by name or unique id prefix, as the engine resolves it; null when there is none. */
@@ -124,7 +107,7 @@ export class Engine {
 
   /** The event stream (one JSON object per line), once the engine has answered, so nothing after this is missed. */
   async events(filters: Record<string, string[]>): Promise<http.IncomingMessage> {
-    const res = await this.open('GET', `/events?${new URLSearchParams({ filters: JSON.stringify(filters) })}`);
+    const res = await this.stream(`/events?${new URLSearchParams({ filters: JSON.stringify(filters) })}`);
     if (res.statusCode !== 200) {
       res.resume();
       throw new EngineError(`events: ${res.statusCode}`, res.statusCode ?? 0);
