@@ -97,6 +97,19 @@ fs.writeFileSync(
   floorExec,
   floorScript(`require('node:fs').writeSync(3, 'exec ${real} "$@"\\n'); require('node:fs').closeSync(3); process.exit(0);`),
 );
+// The leanest call Node can make: HTTP/1.0 written on a bare socket (node:net), read to the close: how the
+// wrapper's Engine client has made its calls since node:http's cost was measured (events-core engine/exchange.ts).
+const floorNet = path.join(dir, 'floor-net.cjs');
+fs.writeFileSync(
+  floorNet,
+  `const net = require('node:net');
+const [apiPath] = process.argv.slice(2);
+const socket = net.connect(process.env.DOCKER_HOST.replace(/^unix:\\/\\//, ''));
+socket.write('GET ' + apiPath + ' HTTP/1.0\\r\\nHost: docker\\r\\n\\r\\n');
+socket.resume();
+socket.on('end', () => { require('node:fs').writeSync(3, 'exec ${real} "$@"\\n'); require('node:fs').closeSync(3); process.exit(0); });
+`,
+);
 const floorViaChild = path.join(dir, 'floor-child');
 fs.writeFileSync(floorViaChild, `#!/bin/sh\nunset NODE_EXTRA_CA_CERTS\nexec ${process.execPath} ${floorChild} "$@"\n`, { mode: 0o755 });
 const floorViaExec = path.join(dir, 'floor-exec');
@@ -104,6 +117,12 @@ fs.writeFileSync(
   floorViaExec,
   // The launcher's own hand-off lines (src/launcher.ts), with the floor in the wrapper's place.
   `#!/bin/sh\nunset NODE_EXTRA_CA_CERTS\nds01_p=$1; shift\n{ ds01_run=$(${process.execPath} ${floorExec} "$ds01_p" 3>&1 1>&4 4>&- 0<&5 5<&- &); } 4>&1 5<&0\neval "\${ds01_run:-exit 1}"\n`,
+  { mode: 0o755 },
+);
+const floorViaNet = path.join(dir, 'floor-net');
+fs.writeFileSync(
+  floorViaNet,
+  `#!/bin/sh\nunset NODE_EXTRA_CA_CERTS\nds01_p=$1; shift\n{ ds01_run=$(${process.execPath} ${floorNet} "$ds01_p" 3>&1 1>&4 4>&- 0<&5 5<&- &); } 4>&1 5<&0\neval "\${ds01_run:-exit 1}"\n`,
   { mode: 0o755 },
 );
 // On a site, root's tools (the allocator, the cron jobs) keep a snapshot of the config's access part beside the
@@ -141,6 +160,7 @@ for (const c of cases) {
   const wrapped = [];
   const floored = [];
   const flooredExec = [];
+  const flooredNet = [];
   for (let i = 0; i < iterations; i++) {
     base.push(time(real, c.args));
     if (c.via === 'node') wrapped.push(time(process.execPath, [wrapperJs, ...c.args]));
@@ -148,6 +168,7 @@ for (const c of cases) {
     if (c.floor) {
       floored.push(time(floorViaChild, [c.floor, ...c.args]));
       flooredExec.push(time(floorViaExec, [c.floor, ...c.args]));
+      flooredNet.push(time(floorViaNet, [c.floor, ...c.args]));
     }
     // The wrapper binds the GPU reservation in the background after it returns: let that
     // finish, so it does not run into the next measurement (of either client).
@@ -178,6 +199,7 @@ for (const c of cases) {
   if (c.floor) {
     rows.push(row(`${c.args[0]} floor: node, 1 API call, real client as its child`, floored, false));
     rows.push(row(`${c.args[0]} floor: node, 1 API call, real client exec'd by sh`, flooredExec, true));
+    rows.push(row(`${c.args[0]} floor: as above, the call on a bare socket`, flooredNet, true));
   }
 }
 console.log(
