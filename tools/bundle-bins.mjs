@@ -135,9 +135,16 @@ for (const [name, declared] of bins) {
 function finishBundle(bundle, entry, mode) {
   // The bundle is the function the loader calls, written out here rather than wrapped at every start, which
   // made a second copy of the source (92 kB for the wrapper) on every run. The wrapper takes the #! line's
-  // place (a syntax error inside a function), so line numbers hold.
+  // place (a syntax error inside a function), or a line of its own before the code, which moves the source
+  // map's lines down by one (a leading ';' in its mappings): either way the map still reads.
   // The build id at the end ties the code cache to this bundle (file times do not survive copies and turbo's cache).
-  const code = fs.readFileSync(bundle, 'utf8').replace(/^#![^\n]*/, '');
+  const raw = fs.readFileSync(bundle, 'utf8');
+  const code = raw.startsWith('#!') ? raw.replace(/^#![^\n]*/, '') : `\n${raw}`;
+  if (!raw.startsWith('#!') && fs.existsSync(`${bundle}.map`)) {
+    const map = JSON.parse(fs.readFileSync(`${bundle}.map`, 'utf8'));
+    map.mappings = `;${map.mappings}`;
+    fs.writeFileSync(`${bundle}.map`, JSON.stringify(map));
+  }
   const open = '(function (exports, require, module, __filename, __dirname, __ds01ImportMetaUrl) {';
   fs.writeFileSync(bundle, `${open}${code}\n})\n//ds01-build-id ${randomUUID()}\n`);
   fs.copyFileSync(loader, entry);

@@ -151,4 +151,11 @@ export const binBundleOptions = {
   // require(): in Node 20 a script run from a code cache loses its dynamic
   // import callback, and the flag that restores it is experimental and says so.
   supported: { 'dynamic-import': false },
+  // Short local names: V8 keeps every identifier of the code cache as an internalised string, so a start
+  // that deserialises the wrapper's cache made thousands of them. Minified, a checked docker command took
+  // 5-7 ms less (side by side, 61 runs each); keeping the names as well (keepNames) gave half of that back.
+  // Errors keep their messages and explicit names; a stack trace's frames point into the bundle, and the
+  // source map beside it (<bin>.bundle.cjs.map, no URL in the bundle) leads back to the sources.
+  minifyIdentifiers: true,
+  sourcemap: 'external',
 };
