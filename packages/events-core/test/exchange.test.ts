@@ -48,8 +48,10 @@ async function dribble(socket: net.Socket, parts: string[], end = true) {
 describe('exchange: one HTTP/1.0 request and its answer over a socket', () => {
   it('sends the method, path and JSON body, and reads an answer by its Content-Length without waiting for the close', async () => {
     let seen = '';
+    let closed: Promise<unknown> | undefined;
     const socketPath = await rawServer((socket, request) => {
       seen = request;
+      closed = new Promise((resolve) => socket.on('close', resolve));
       // The connection stays open: the length alone ends the answer.
       void dribble(
         socket,
@@ -62,6 +64,8 @@ describe('exchange: one HTTP/1.0 request and its answer over a socket', () => {
     expect(answer.body.toString()).toBe('{"Id":"ab"}');
     expect(seen.split('\r\n').slice(0, 2)).toEqual(['POST /volumes/create HTTP/1.0', 'Host: docker']);
     expect(seen).toMatch(/\r\nContent-Type: application\/json\r\nContent-Length: 12\r\n\r\n\{"Name":"v"\}$/);
+    // A connection the server keeps open is closed by the client once the answer is in.
+    await closed;
   });
 
   it('reads an answer with no length to the close, and a chunked one by its chunks', async () => {

@@ -73,8 +73,11 @@ export function exchange(target: EngineTarget, method: string, path: string, pay
     const settle = (fn: () => void) => {
       if (settled) return;
       settled = true;
-      socket.destroy();
       fn();
+      // After the caller has taken the answer: destroying a socket makes Node compare it with
+      // process.stderr, which creates that stream (a pipe or a TTY: 1-1.5 ms here) before the wrapper could
+      // hand off. The engine closes an HTTP/1.0 connection itself; this ends one that it keeps.
+      setImmediate(() => socket.destroy());
     };
     let head: ReturnType<typeof readHead> = null;
     /** The answer once it is complete: by its length or chunks, or at the close when it has neither. */
