@@ -96,24 +96,32 @@ describe('bundle-bins warm-up', () => {
 });
 
 describe('bundle-bins: one shared copy of each Node built-in', () => {
-  it('bundles default, named and namespace imports of a built-in without a copy per import site', () => {
+  /** Builds a package whose bin `x` is `files['x.js']` (with its siblings), and runs it: its output and its bundle. */
+  function buildAndRun(files: Record<string, string>): { stdout: string; bundle: string } {
     const dir = tempDir();
     fs.mkdirSync(path.join(dir, 'dist/bin'), { recursive: true });
-    fs.writeFileSync(path.join(dir, 'dist/bin/a.js'), "import fs from 'node:fs';\nexport const a = () => fs.existsSync('/');\n");
-    fs.writeFileSync(path.join(dir, 'dist/bin/b.js'), "import * as fs from 'fs';\nexport const b = () => typeof fs.readFileSync;\n");
-    fs.writeFileSync(
-      path.join(dir, 'dist/bin/x.js'),
-      "import { statSync } from 'node:fs';\nimport path from 'node:path';\nimport { a } from './a.js';\nimport { b } from './b.js';\n" +
-        "console.log(a(), b(), statSync('/').isDirectory(), path.join('p', 'q'));\n",
-    );
+    for (const [name, source] of Object.entries(files)) fs.writeFileSync(path.join(dir, 'dist/bin', name), source);
     fs.writeFileSync(
       path.join(dir, 'package.json'),
       JSON.stringify({ name: 'x', type: 'module', bin: { x: './dist/bin/x.cjs' }, ds01: { codeCacheWarmUp: { x: [[]] } } }),
     );
     const r = build(dir);
     expect(r.status, r.stderr).toBe(0);
-    expect(runBuilt(path.join(dir, 'dist/bin/x.cjs'), []).stdout).toBe('true function true p/q\n');
-    const bundle = fs.readFileSync(path.join(dir, 'dist/bin/x.bundle.cjs'), 'utf8');
+    return {
+      stdout: runBuilt(path.join(dir, 'dist/bin/x.cjs'), []).stdout,
+      bundle: fs.readFileSync(path.join(dir, 'dist/bin/x.bundle.cjs'), 'utf8'),
+    };
+  }
+
+  it('bundles default, named and namespace imports of a built-in without a copy per import site', () => {
+    const { stdout, bundle } = buildAndRun({
+      'a.js': "import fs from 'node:fs';\nexport const a = () => fs.existsSync('/');\n",
+      'b.js': "import * as fs from 'fs';\nexport const b = () => typeof fs.readFileSync;\n",
+      'x.js':
+        "import { statSync } from 'node:fs';\nimport path from 'node:path';\nimport { a } from './a.js';\nimport { b } from './b.js';\n" +
+        "console.log(a(), b(), statSync('/').isDirectory(), path.join('p', 'q'));\n",
+    });
+    expect(stdout).toBe('true function true p/q\n');
     expect(bundle).not.toMatch(/__toESM\(require\("(node:)?fs"\)/);
     expect(bundle.match(/require\("node:fs"\)/g)).toHaveLength(1); // the shared module
     // Its named exports are bindings, and only those imported somewhere are kept: no getter copied per
@@ -124,21 +132,11 @@ describe('bundle-bins: one shared copy of each Node built-in', () => {
   });
 
   it('reads an accessor of a built-in imported by name, and not one that is not', () => {
-    const dir = tempDir();
-    fs.mkdirSync(path.join(dir, 'dist/bin'), { recursive: true });
     // fs.promises is a getter; fs.ReadStream too, and reading it loads fs's streams.
-    fs.writeFileSync(
-      path.join(dir, 'dist/bin/x.js'),
-      "import fs, { promises } from 'node:fs';\nconsole.log(typeof promises.readFile, typeof fs.ReadStream);\n",
-    );
-    fs.writeFileSync(
-      path.join(dir, 'package.json'),
-      JSON.stringify({ name: 'x', type: 'module', bin: { x: './dist/bin/x.cjs' }, ds01: { codeCacheWarmUp: { x: [[]] } } }),
-    );
-    const r = build(dir);
-    expect(r.status, r.stderr).toBe(0);
-    expect(runBuilt(path.join(dir, 'dist/bin/x.cjs'), []).stdout).toBe('function function\n');
-    const bundle = fs.readFileSync(path.join(dir, 'dist/bin/x.bundle.cjs'), 'utf8');
+    const { stdout, bundle } = buildAndRun({
+      'x.js': "import fs, { promises } from 'node:fs';\nconsole.log(typeof promises.readFile, typeof fs.ReadStream);\n",
+    });
+    expect(stdout).toBe('function function\n');
     expect(bundle).toMatch(/\("promises"\)/);
     expect(bundle).not.toMatch(/\("ReadStream"\)/);
   });
