@@ -91,6 +91,18 @@ describe('exchange: one HTTP/1.0 request and its answer over a socket', () => {
     await expect(exchange({ socketPath: notHttp }, 'GET', '/x')).rejects.toThrow(/something other than HTTP: "SSH-2.0-OpenSSH"/);
   });
 
+  it('speaks to a tcp:// endpoint as to a socket file', async () => {
+    const server = net.createServer((socket) => {
+      socket.once('data', () => socket.end('HTTP/1.0 200 OK\r\nContent-Length: 4\r\n\r\ntrue'));
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as net.AddressInfo;
+    const target = engineTarget(`tcp://127.0.0.1:${port}`);
+    expect(target).toEqual({ host: '127.0.0.1', port, protocol: 'http' });
+    expect(await new Engine(`tcp://127.0.0.1:${port}`).request('GET', '/_ping')).toEqual({ status: 200, json: true });
+  });
+
   it('rejects with the socket error code when nothing listens', async () => {
     await expect(exchange({ socketPath: path.join(dir, 'none.sock') }, 'GET', '/x')).rejects.toMatchObject({ code: 'ENOENT' });
     const stale = path.join(dir, 'stale.sock');
