@@ -84,7 +84,11 @@ export function exchange(target: EngineTarget, method: string, path: string, pay
     const tryFinish = (closed: boolean) => {
       if (settled) return;
       try {
-        const data = () => (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received));
+        // Everything received so far as one buffer, joined once and kept joined.
+        const data = () => {
+          if (chunks.length !== 1) chunks.splice(0, chunks.length, Buffer.concat(chunks, received));
+          return chunks[0]!;
+        };
         head ??= readHead(data());
         if (!head) {
           if (closed) throw new AnswerError('the Docker engine closed the connection before answering');
