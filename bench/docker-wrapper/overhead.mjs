@@ -92,11 +92,10 @@ fs.writeFileSync(
     `require('node:child_process').spawn(${JSON.stringify(real)}, args, { stdio: 'inherit' }).on('exit', (code) => process.exit(code ?? 1));`,
   ),
 );
+// What a floor answers the launcher's hand-off lines on fd 3 (as src/hand-off.ts does): exec the real client.
+const answerExec = `require('node:fs').writeSync(3, 'exec ${real} "$@"\\n'); require('node:fs').closeSync(3); process.exit(0);`;
 const floorExec = path.join(dir, 'floor-exec.cjs');
-fs.writeFileSync(
-  floorExec,
-  floorScript(`require('node:fs').writeSync(3, 'exec ${real} "$@"\\n'); require('node:fs').closeSync(3); process.exit(0);`),
-);
+fs.writeFileSync(floorExec, floorScript(answerExec));
 // The leanest call Node can make: HTTP/1.0 written on a bare socket (node:net), read to the close: how the
 // wrapper's Engine client has made its calls since node:http's cost was measured (events-core engine/exchange.ts).
 const floorNet = path.join(dir, 'floor-net.cjs');
@@ -107,24 +106,23 @@ const [apiPath] = process.argv.slice(2);
 const socket = net.connect(process.env.DOCKER_HOST.replace(/^unix:\\/\\//, ''));
 socket.write('GET ' + apiPath + ' HTTP/1.0\\r\\nHost: docker\\r\\n\\r\\n');
 socket.resume();
-socket.on('end', () => { require('node:fs').writeSync(3, 'exec ${real} "$@"\\n'); require('node:fs').closeSync(3); process.exit(0); });
+socket.on('end', () => { ${answerExec} });
 `,
 );
 const floorViaChild = path.join(dir, 'floor-child');
 fs.writeFileSync(floorViaChild, `#!/bin/sh\nunset NODE_EXTRA_CA_CERTS\nexec ${process.execPath} ${floorChild} "$@"\n`, { mode: 0o755 });
-const floorViaExec = path.join(dir, 'floor-exec');
-fs.writeFileSync(
-  floorViaExec,
-  // The launcher's own hand-off lines (src/launcher.ts), with the floor in the wrapper's place.
-  `#!/bin/sh\nunset NODE_EXTRA_CA_CERTS\nds01_p=$1; shift\n{ ds01_run=$(${process.execPath} ${floorExec} "$ds01_p" 3>&1 1>&4 4>&- 0<&5 5<&- &); } 4>&1 5<&0\neval "\${ds01_run:-exit 1}"\n`,
-  { mode: 0o755 },
-);
-const floorViaNet = path.join(dir, 'floor-net');
-fs.writeFileSync(
-  floorViaNet,
-  `#!/bin/sh\nunset NODE_EXTRA_CA_CERTS\nds01_p=$1; shift\n{ ds01_run=$(${process.execPath} ${floorNet} "$ds01_p" 3>&1 1>&4 4>&- 0<&5 5<&- &); } 4>&1 5<&0\neval "\${ds01_run:-exit 1}"\n`,
-  { mode: 0o755 },
-);
+/** A floor behind the launcher's own hand-off lines (src/launcher.ts), in the wrapper's place. */
+function viaHandOff(name, script) {
+  const file = path.join(dir, name);
+  fs.writeFileSync(
+    file,
+    `#!/bin/sh\nunset NODE_EXTRA_CA_CERTS\nds01_p=$1; shift\n{ ds01_run=$(${process.execPath} ${script} "$ds01_p" 3>&1 1>&4 4>&- 0<&5 5<&- &); } 4>&1 5<&0\neval "\${ds01_run:-exit 1}"\n`,
+    { mode: 0o755 },
+  );
+  return file;
+}
+const floorViaExec = viaHandOff('floor-exec', floorExec);
+const floorViaNet = viaHandOff('floor-net', floorNet);
 // On a site, root's tools (the allocator, the cron jobs) keep a snapshot of the config's access part beside the
 // state (events-core config/access-snapshot.ts), which spares the wrapper the YAML parser; one allocator run as
 // root makes it here. The "config just edited" row times the wrapper without it.
