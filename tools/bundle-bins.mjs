@@ -139,8 +139,9 @@ function finishBundle(bundle, entry, mode) {
   // map's lines down by one (a leading ';' in its mappings): either way the map still reads.
   // The build id at the end ties the code cache to this bundle (file times do not survive copies and turbo's cache).
   const raw = fs.readFileSync(bundle, 'utf8');
-  const code = raw.startsWith('#!') ? raw.replace(/^#![^\n]*/, '') : `\n${raw}`;
-  if (!raw.startsWith('#!') && fs.existsSync(`${bundle}.map`)) {
+  const hashBang = raw.startsWith('#!');
+  const code = hashBang ? raw.replace(/^#![^\n]*/, '') : `\n${raw}`;
+  if (!hashBang && fs.existsSync(`${bundle}.map`)) {
     const map = JSON.parse(fs.readFileSync(`${bundle}.map`, 'utf8'));
     map.mappings = `;${map.mappings}`;
     fs.writeFileSync(`${bundle}.map`, JSON.stringify(map));
