@@ -9,7 +9,11 @@
 // answers, else starts a private dockerd (as the tests do). Puts `containers`
 // (default 200) containers of other users on the host, starts the proxy for
 // alice, then times each case through the real client, directly and through
-// alice's socket alternately, and prints medians.
+// alice's socket, and through the `docker` launcher as alice (the test user
+// alice must exist: test-support/test-users.mjs creates her) both ways: on
+// her socket without Node for the verbs the proxy decides, and through the
+// wrapper in front of the proxy (what the launcher did before; DS01_CONFIG
+// set sends every command to the wrapper), alternately, and prints medians.
 
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -17,12 +21,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureDocker } from '../../test-support/docker-daemon.mjs';
+import { ensureTestUsers } from '../../test-support/test-users.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const iterations = Number(process.argv[2] ?? 11);
 const containers = Number(process.argv[3] ?? 200);
 const real = '/usr/bin/docker';
 const proxyJs = path.join(root, 'packages/docker-wrapper/dist/bin/ds01-docker-proxy.js');
+const wrapperCjs = path.join(root, 'packages/docker-wrapper/dist/bin/ds01-docker.cjs');
+const { renderLauncher } = await import(path.join(root, 'packages/docker-wrapper/dist/launcher.js'));
 
 const docker = await ensureDocker({ log: (m) => process.stderr.write(`[bench] ${m}\n`) });
 if ('unavailable' in docker) {
@@ -56,6 +63,22 @@ if (!proxyLog.includes('ready:')) throw new Error(`the proxy did not start:\n${p
 
 const direct = { ...process.env, DOCKER_HOST: docker.dockerHost };
 const viaProxy = { ...process.env, DOCKER_HOST: `unix://${socketDir}/alice/docker.sock` };
+ensureTestUsers();
+const alice = (() => {
+  const line = fs
+    .readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('alice:'));
+  return line ? { uid: Number(line.split(':')[2]), gid: Number(line.split(':')[3]) } : undefined;
+})();
+const launcher = path.join(dir, 'docker');
+fs.writeFileSync(launcher, renderLauncher({ realDocker: real, node: process.execPath, wrapper: wrapperCjs, proxySocketDir: socketDir }), {
+  mode: 0o755,
+});
+// As a login shell has it on such a site (/etc/profile.d/ds01-docker.sh): DOCKER_HOST is her socket.
+const asAlice = { PATH: process.env.PATH, USER: 'alice', HOME: dir, DOCKER_HOST: `unix://${socketDir}/alice/docker.sock` };
+const aliceRouted = { ...asAlice };
+const aliceWrapped = { ...asAlice, DS01_CONFIG: config };
 const image = docker.image ?? 'ds01-test/busybox:latest';
 const LABEL = 'ds01-bench.proxy=1';
 const d = (...args) => execFileSync(real, args, { env: direct, encoding: 'utf8' }).trim();
@@ -65,10 +88,10 @@ for (let i = 0; i < containers; i++) d('create', '-l', LABEL, '-l', `ds01.user=$
 const mine = d('create', '-l', LABEL, '-l', 'ds01.user=alice', '-l', 'ds01.managed=true', image, 'sh', '-c', 'echo hello');
 d('start', '-a', mine);
 
-function time(envOf, args) {
+function time(envOf, args, bin = real, user = undefined) {
   const t = process.hrtime.bigint();
-  const r = spawnSync(real, args, { env: envOf, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${args.join(' ')}: exit ${r.status}: ${r.stderr}`);
+  const r = spawnSync(bin, args, { env: envOf, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', ...user });
+  if (r.status !== 0) throw new Error(`${bin} ${args.join(' ')}: exit ${r.status}: ${r.stderr}`);
   return Number(process.hrtime.bigint() - t) / 1e6;
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -77,24 +100,35 @@ const cases = [
   { name: `ps -a (${containers} others' containers)`, args: ['ps', '-a'] },
   { name: 'inspect (own)', args: ['inspect', mine] },
   { name: 'logs (own)', args: ['logs', mine] },
-  { name: 'run --rm (create, attach, start, wait, remove)', args: ['run', '--rm', '-l', LABEL, '--network', 'none', image, 'true'] },
+  // Creates always go to the wrapper (it allocates GPUs first), which needs the site config: only the wrapper column.
+  {
+    name: 'run --rm (create, attach, start, wait, remove)',
+    args: ['run', '--rm', '-l', LABEL, '--network', 'none', image, 'true'],
+    toWrapper: true,
+  },
 ];
 const rows = [];
 for (const c of cases) {
-  const a = [];
-  const b = [];
+  const [a, b, l, w] = [[], [], [], []];
   for (let i = 0; i < iterations; i++) {
     a.push(time(direct, c.args));
     b.push(time(viaProxy, c.args));
+    if (!alice) continue;
+    if (!c.toWrapper) l.push(time(aliceRouted, c.args, launcher, alice));
+    w.push(time(aliceWrapped, c.args, launcher, alice));
   }
   const x = median(a);
   const y = median(b);
-  rows.push({ case: c.name, direct_ms: x.toFixed(0), proxy_ms: y.toFixed(0), added_ms: (y - x).toFixed(0), ratio: (y / x).toFixed(2) });
+  const row = { case: c.name, direct_ms: x.toFixed(0), proxy_ms: y.toFixed(0), added_ms: (y - x).toFixed(0), ratio: (y / x).toFixed(2) };
+  if (alice) Object.assign(row, { launcher_ms: l.length ? median(l).toFixed(0) : '-', wrapper_ms: median(w).toFixed(0) });
+  rows.push(row);
 }
 console.log(
   `ds01-docker-proxy overhead: median of ${iterations} runs each, real client ${real}, Node ${process.version}, ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(1)}`,
 );
 console.table(rows);
+if (!alice) console.log('(no user alice: the launcher columns are left out)');
+else console.log('launcher_ms: `docker` as alice on her socket; wrapper_ms: the same through the wrapper (Node) in front of the proxy');
 
 proxy.kill('SIGTERM');
 d('rm', '-f', ...d('ps', '-aq', '--filter', `label=${LABEL}`).split('\n').filter(Boolean));

@@ -23,6 +23,8 @@ export interface LauncherValues {
   node: string;
   /** The wrapper's built entry (the ds01-docker bin's script). */
   wrapper: string;
+  /** Where ds01-docker-proxy puts the users' sockets: the launcher sends the verbs the proxy decides straight to a user's own. */
+  proxySocketDir: string;
 }
 
 /** Each placeholder as the template holds it: single-quoted, as renderLauncher quotes every value. */
@@ -30,6 +32,7 @@ const PLACEHOLDERS: Record<keyof LauncherValues, string> = {
   realDocker: "'@DS01_REAL_DOCKER@'",
   node: "'@DS01_NODE@'",
   wrapper: "'@DS01_WRAPPER@'",
+  proxySocketDir: "'@DS01_PROXY_SOCKET_DIR@'",
 };
 
 const LEFT_OVER = /@DS01_[A-Z0-9_]*@/;

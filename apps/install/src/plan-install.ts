@@ -77,7 +77,12 @@ function dockerLauncher(tree: SourceTree, wrapper: FoundBin, nodePath: string, r
       `the real docker client ${realDocker} ${path.posix.isAbsolute(realDocker) ? 'is ds01 itself, which would run itself' : 'is not an absolute path'} (set DS01_REAL_DOCKER to docker's own client, e.g. ${SITE.realDocker})`,
     );
   }
-  const out = renderDockerLauncher(fs.readFileSync(tree.launcherTemplate, 'utf8'), { realDocker, node: nodePath, wrapper: wrapper.script });
+  const out = renderDockerLauncher(fs.readFileSync(tree.launcherTemplate, 'utf8'), {
+    realDocker,
+    node: nodePath,
+    wrapper: wrapper.script,
+    proxySocketDir: SITE.proxySocketDir,
+  });
   if ('problem' in out) return refuse(`${template}: ${out.problem} (rebuild the checkout: npm run build)`);
   return { ...item, content: out.text };
 }

@@ -25,13 +25,14 @@ const ALL_BINS: Record<string, string[]> = {
  * A stand-in for the docker wrapper's launcher template
  * (packages/docker-wrapper/dist/docker-launcher.sh.in), shaped like the real
  * one: the marker, quoted placeholders, node named twice, pass-through verbs
- * to the real client and the rest to the wrapper. real-checkout.test.ts
+ * to the real client, the proxy's socket dir, and the rest to the wrapper. real-checkout.test.ts
  * installs the real one.
  */
 export const STAND_IN_LAUNCHER_TEMPLATE = [
   '#!/bin/sh',
   '# ds01-docker-wrapper launcher, a stand-in for the test: do not edit.',
   `ds01_gpu_start() { exec '@DS01_NODE@' "$DS01_GPU_BIN" allocate --stdin --json; }`,
+  `ds01_proxy() { ds01_s='@DS01_PROXY_SOCKET_DIR@'/$USER; }`,
   // biome-ignore lint/suspicious/noTemplateCurlyInString: shell syntax
   'case "${1-}" in',
   '  images|version)',

@@ -61,7 +61,8 @@ describe('ds01-install --prefix', () => {
     expect(fs.readFileSync(path.join(bin, 'docker'), 'utf8')).toBe(
       STAND_IN_LAUNCHER_TEMPLATE.replaceAll("'@DS01_REAL_DOCKER@'", "'/usr/bin/docker'")
         .replaceAll("'@DS01_NODE@'", `'${process.execPath}'`)
-        .replaceAll("'@DS01_WRAPPER@'", `'${path.join(source, 'packages/docker-wrapper/dist/bin/ds01-docker.js')}'`),
+        .replaceAll("'@DS01_WRAPPER@'", `'${path.join(source, 'packages/docker-wrapper/dist/bin/ds01-docker.js')}'`)
+        .replaceAll("'@DS01_PROXY_SOCKET_DIR@'", "'/run/ds01/docker'"),
     );
     expect(fs.existsSync(path.join(bin, 'ds01-demo')), 'the demo is not a server tool').toBe(false);
     // The shim, and the launcher for a verb it does not pass through, really run the package's script with the caller's arguments.

@@ -54,7 +54,8 @@ describe('ds01-install from this checkout', () => {
       template
         .replaceAll("'@DS01_REAL_DOCKER@'", `'${real}'`)
         .replaceAll("'@DS01_NODE@'", `'${process.execPath}'`)
-        .replaceAll("'@DS01_WRAPPER@'", `'${wrapper}'`),
+        .replaceAll("'@DS01_WRAPPER@'", `'${wrapper}'`)
+        .replaceAll("'@DS01_PROXY_SOCKET_DIR@'", "'/run/ds01/docker'"),
     );
     expect(fs.readFileSync(docker, 'utf8')).not.toMatch(/@DS01_/);
     expect(fs.statSync(docker).mode & 0o7777).toBe(0o755);

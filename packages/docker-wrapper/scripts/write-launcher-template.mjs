@@ -13,6 +13,7 @@
 //   '@DS01_REAL_DOCKER@'  the real docker client (DS01_REAL_DOCKER, else /usr/bin/docker)
 //   '@DS01_NODE@'         the node binary the installed shims run
 //   '@DS01_WRAPPER@'      the wrapper's built entry (dist/bin/ds01-docker.cjs)
+//   '@DS01_PROXY_SOCKET_DIR@'  where ds01-docker-proxy puts the users' sockets
 //
 // It refuses a template that leaves any @DS01_…@ after that, so renaming or
 // adding a placeholder here needs the same change in
@@ -23,7 +24,12 @@ import { fileURLToPath } from 'node:url';
 
 const dist = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist');
 const { renderLauncher } = await import(path.join(dist, 'launcher.js'));
-const placeholders = { realDocker: '@DS01_REAL_DOCKER@', node: '@DS01_NODE@', wrapper: '@DS01_WRAPPER@' };
+const placeholders = {
+  realDocker: '@DS01_REAL_DOCKER@',
+  node: '@DS01_NODE@',
+  wrapper: '@DS01_WRAPPER@',
+  proxySocketDir: '@DS01_PROXY_SOCKET_DIR@',
+};
 const text = renderLauncher(placeholders);
 for (const value of Object.values(placeholders)) {
   // The installer replaces the quoted form only: a value renderLauncher no longer quotes would stay as it is.

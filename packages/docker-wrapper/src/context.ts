@@ -7,6 +7,7 @@ import { configFilePath } from '@ds01/events-core/paths';
 import { configOverrideProblem } from './config-override.js';
 import { EVENT_SOURCE } from './deny.js';
 import { logEvent, relayEventsTo } from './log.js';
+import { DEFAULT_SOCKET_DIR } from './proxy/proxy-settings.js';
 
 export type EnforcementMode = 'full' | 'monitoring' | 'disabled';
 
@@ -113,9 +114,6 @@ async function readAccessControl(
   }
 }
 
-/** Where ds01-docker-proxy puts the per-user sockets unless `docker_proxy.socket_dir` says otherwise. */
-export const DEFAULT_PROXY_SOCKET_DIR = '/run/ds01/docker';
-
 /** The user's proxy socket when the proxy serves one (a socket file at `<dir>/<user>/docker.sock`). */
 export function proxySocketOf(dir: string, user: string): string | undefined {
   const sock = path.join(dir, user, 'docker.sock');
@@ -157,7 +155,7 @@ export async function loadContext(env: NodeJS.ProcessEnv = process.env): Promise
   if (configError) ctx.configError = configError;
   if (override) ctx.configOverride = override;
   if (!identity.isAdmin) {
-    const sock = proxySocketOf(seen.proxyDir ?? DEFAULT_PROXY_SOCKET_DIR, identity.user);
+    const sock = proxySocketOf(seen.proxyDir ?? DEFAULT_SOCKET_DIR, identity.user);
     if (sock) {
       ctx.proxySocket = sock;
       relayEventsTo(sock);

@@ -1,9 +1,10 @@
 import { ANSWER_FD, LAUNCHER_SESSION_ENV, REQUEST_FD } from './create/launcher-session.js';
 import { HANDOFF_FD_ENV } from './hand-off.js';
 import { EXTRA_CA_CERTS, HIDDEN_EXTRA_CA_CERTS } from './launcher-env.js';
+import { DEFAULT_SOCKET_DIR } from './proxy/proxy-settings.js';
 import { WRAPPER_MARKER } from './real-docker.js';
 import { shellQuote } from './shell-quote.js';
-import { createWords, passThroughWords } from './verb-table.js';
+import { createWords, passThroughWords, proxyDecidedWords } from './verb-table.js';
 
 export interface LauncherOptions {
   /** The real docker client (resolved at install time, not from the environment). */
@@ -12,6 +13,42 @@ export interface LauncherOptions {
   node: string;
   /** The wrapper's entry (dist/bin/ds01-docker.cjs). */
   wrapper: string;
+  /** Where ds01-docker-proxy puts the users' sockets (`docker_proxy.socket_dir`; default /run/ds01/docker). */
+  proxySocketDir?: string;
+}
+
+/** The switches only the wrapper can refuse and log when a user sets them (context.ts, config-override.ts, events-core identity). */
+const WRAPPER_SWITCHES = ['DS01_WRAPPER_BYPASS', 'DS01_ISOLATION_MODE', 'DS01_AS_USER', 'DS01_CONFIG'];
+
+/**
+ * On a site with ds01-docker-proxy, a user's own socket applies every rule
+ * to each request, with the same modules and the same rule names as the
+ * wrapper (README: "The policy boundary"), and the daemon's socket is closed
+ * to users. For the verbs the proxy decides as the wrapper would
+ * (verb-table.ts proxyDecidedWords), the wrapper in front of it would check
+ * the same command a second time and cost a Node start: the launcher
+ * instead runs the real client on the caller's socket, as the wrapper would
+ * (DOCKER_HOST outranks DOCKER_CONTEXT and a config's current context).
+ * Only for a caller who is not root, whose socket directory they own (so a
+ * USER naming someone else finds none), and who set none of the switches
+ * the wrapper must see. Builtins only: no process is started to decide.
+ * Pass-through verbs get the caller's socket too, as the wrapper's verbs do:
+ * without it, where no login shell set DOCKER_HOST (cron, a service), `docker
+ * images` would try the daemon's socket, closed to users, while `docker ps`
+ * worked.
+ */
+function proxyRoute(socketDir: string): string {
+  const sw = WRAPPER_SWITCHES.map((name) => `\${${name}+x}`).join('');
+  return `ds01_proxy() {
+  [ -O / ] && return 1
+  [ -z "${sw}" ] || return 1
+  case \${USER-} in ''|*/*|.|..) return 1 ;; esac
+  ds01_s=${shellQuote(socketDir)}/$USER
+  [ -O "$ds01_s" ] && [ -S "$ds01_s/docker.sock" ] || return 1
+  DOCKER_HOST=unix://$ds01_s/docker.sock
+  export DOCKER_HOST
+  unset DOCKER_CONTEXT
+}`;
 }
 
 /**
@@ -98,16 +135,26 @@ function handOffToWrapper(node: string, wrapper: string): string {
  */
 export function renderLauncher(opts: LauncherOptions): string {
   const { verbs, groups } = createWords();
+  const proxied = proxyDecidedWords();
+  const real = shellQuote(opts.realDocker);
   const toWrapper = `exec ${shellQuote(opts.node)} ${shellQuote(opts.wrapper)} "$@"`;
   return [
     '#!/bin/sh',
     `# ${WRAPPER_MARKER} launcher, generated from the verb table by ds01-docker: do not edit.`,
     `unset ${LAUNCHER_SESSION_ENV} ${HIDDEN_EXTRA_CA_CERTS}`,
     sessionFunctions(opts.node),
+    proxyRoute(opts.proxySocketDir ?? DEFAULT_SOCKET_DIR),
     // biome-ignore lint/suspicious/noTemplateCurlyInString: shell syntax for the launcher, not a JS template
     'case "${1-}" in',
     `  ${passThroughWords().join('|')})`,
-    `    exec ${shellQuote(opts.realDocker)} "$@" ;;`,
+    `    ds01_proxy\n    exec ${real} "$@" ;;`,
+    `  ${proxied.verbs.join('|')})`,
+    `    ds01_proxy && exec ${real} "$@" ;;`,
+    ...Object.entries(proxied.groups).map(([group, kept]) =>
+      kept.length > 0
+        ? `  ${group})\n    case "\${2-}" in ${kept.join('|')}) ;; *) ds01_proxy && exec ${real} "$@" ;; esac ;;`
+        : `  ${group})\n    ds01_proxy && exec ${real} "$@" ;;`,
+    ),
     'esac',
     hideExtraCaCerts,
     // biome-ignore lint/suspicious/noTemplateCurlyInString: shell syntax for the launcher, not a JS template

@@ -348,3 +348,46 @@ export function createWords(): { verbs: string[]; groups: Record<string, string[
   }
   return { verbs: createVerbsOf(CONTAINER_VERBS), groups };
 }
+
+/**
+ * Kinds that ds01-docker-proxy decides request by request as the wrapper
+ * decides the command: on a user's own proxy socket the launcher may hand
+ * these to the real client without starting Node. Not creates (the wrapper
+ * allocates GPUs first, with progress on stderr) and not admin-only verbs
+ * (the wrapper refuses the whole command before anything happens, where the
+ * proxy would refuse request by request, after `system prune` had already
+ * pruned the caller's containers).
+ */
+const PROXY_DECIDES: ReadonlySet<VerbKind> = new Set<VerbKind>([
+  'passthrough',
+  'list',
+  'targets',
+  'stats',
+  'events',
+  'network-member',
+  'prune-own',
+  'volume-create',
+  'volume-rm',
+]);
+
+/**
+ * What the launcher may send straight to the caller's proxy socket: top-level
+ * verbs, and for each group the subcommands it must still give the wrapper
+ * (everything else in the group goes to the proxy).
+ */
+export function proxyDecidedWords(): { verbs: string[]; groups: Record<string, string[]> } {
+  // Pass-through verbs are not listed: the launcher has exec'd the real client for those before it asks.
+  const verbs = Object.entries({ ...CONTAINER_VERBS, ...OTHER_VERBS })
+    .filter(([, spec]) => spec.kind !== 'passthrough' && PROXY_DECIDES.has(spec.kind))
+    .map(([word]) => word)
+    .sort();
+  const groups: Record<string, string[]> = {};
+  for (const [word, g] of Object.entries(GROUPS)) {
+    if (!PROXY_DECIDES.has(g.otherwise.kind)) continue;
+    groups[word] = Object.entries(g.verbs)
+      .filter(([, spec]) => !PROXY_DECIDES.has(spec.kind))
+      .map(([sub]) => sub)
+      .sort();
+  }
+  return { verbs, groups };
+}
