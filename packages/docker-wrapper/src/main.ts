@@ -14,6 +14,7 @@ import { flushEvents } from './log.js';
 import { boolOption, hasOption, optionValues, type ParsedCommand, parseArgs } from './parse-args.js';
 import { type RunResult, resolveRealDocker, runReal, WrapperLoopError } from './real-docker.js';
 import { checkStartMemory } from './rules/aggregate-memory.js';
+import { bindSources, checkBindsAtStart, checkRestartWithBinds } from './rules/bind-remount.js';
 import { checkVolumeRm, volumeCreateArgs } from './volume-commands.js';
 
 export type Outcome = RunResult;
@@ -253,7 +254,18 @@ async function decide(
         applyLimits(parsed.options, containerLimitsOf(resolveUserLimits(await ctx.fullConfig(), identity.owner).values), false);
       }
       const resolved = await checkTargets(ctx, docker, targetRefs(parsed), { operation, change: spec.change });
+      const found = resolved.filter((r): r is ResolvedContainer => r !== null);
+      const checksBinds = !admin && policy.deniedFlags.has('bind-mount');
+      if (checksBinds && verb === 'update') {
+        const restart = optionValues(parsed.options, '--restart').at(-1);
+        for (const r of found) checkRestartWithBinds(restart, bindSources(r.inspect.HostConfig), r.facts.name);
+      }
       if (STARTS.has(verb) && !hasOption(parsed.options, '--help')) {
+        if (checksBinds)
+          checkBindsAtStart(
+            found.map((r) => r.inspect),
+            policy.deniedBindMounts,
+          );
         if (!admin) await checkStartingMemory(ctx, docker, resolved);
         await checkGpuStart(ctx, resolved);
       }

@@ -82,6 +82,7 @@ describeDocker('run/create: every escape is refused and nothing is created', () 
     ['bind-mount', '-v /var:/v (contains the socket)', () => ['-v', '/var:/v']],
     ['bind-mount', '-v symlink-to-/etc', () => ['-v', `${linkDir}:/x`]],
     ['bind-mount', '--mount type=bind,source=/etc', () => ['--mount', 'type=bind,source=/etc,target=/x']],
+    ['bind-mount', '--restart always with a bind mount (remounted unchecked)', () => ['--restart', 'always', '-v', `${box.dir}:/x`]],
     [
       'bind-mount',
       '--mount volume-opt device=/etc',

@@ -5,6 +5,7 @@ import { Denial } from '../deny.js';
 import { type DockerClient, ownedContainers } from '../docker-api.js';
 import { boolOption, optionValues, type ParsedCommand, type ParsedOption } from '../parse-args.js';
 import { checkAggregateMemory } from '../rules/aggregate-memory.js';
+import { type BindSource, checkRestartWithBinds } from '../rules/bind-remount.js';
 import {
   detectType,
   GPU_ENV_NAMES,
@@ -240,6 +241,7 @@ export async function prepareCreate(ctx: WrapperContext, parsed: ParsedCommand, 
 }
 
 function checkMounts(options: readonly ParsedOption[], cwd: string, denied: readonly string[]): void {
+  const binds: BindSource[] = [];
   for (const o of options) {
     if (o.value === undefined) continue;
     let source: string | null = null;
@@ -251,6 +253,7 @@ function checkMounts(options: readonly ParsedOption[], cwd: string, denied: read
       if (m.type === 'bind' && m.source) source = m.source.startsWith('/') ? m.source : `${cwd}/${m.source}`;
     }
     if (source === null) continue;
+    binds.push({ what: `${o.flag} ${o.value}`, source });
     const hit = deniedHostPath(source, denied);
     if (hit)
       throw new Denial(
@@ -259,4 +262,6 @@ function checkMounts(options: readonly ParsedOption[], cwd: string, denied: read
         'Mount a directory of your own instead.',
       );
   }
+  // The last --restart wins, as in docker.
+  checkRestartWithBinds(optionValues(options, '--restart').at(-1), binds);
 }

@@ -5,6 +5,7 @@ import { containerLimitsOf } from '../create/limits.js';
 import { Denial } from '../deny.js';
 import { ownedContainers } from '../docker-api.js';
 import { checkAggregateMemory } from '../rules/aggregate-memory.js';
+import { bindSources, checkRestartWithBinds } from '../rules/bind-remount.js';
 import {
   detectType,
   GPU_ENV_NAMES,
@@ -69,12 +70,6 @@ function describeGpuRequest(requests: DeviceRequest[]): string {
   return requests
     .map((r) => ((r.DeviceIDs ?? []).length > 0 ? `device=${r.DeviceIDs!.join(',')}` : r.Count === -1 ? 'all' : String(r.Count ?? 1)))
     .join(' ');
-}
-
-/** A bind source of `Binds` (`/host:/ctr[:opts]`); null for a named volume. */
-function bindSource(bind: string): string | null {
-  const src = bind.split(':')[0] ?? '';
-  return src.startsWith('/') ? src : null;
 }
 
 /**
@@ -265,23 +260,15 @@ export async function checkCreate(session: UserSession, body: Json, query: URLSe
 }
 
 function checkMounts(host: Json, denied: readonly string[]): void {
-  const refuse = (what: string, source: string, hit: string) =>
-    new Denial('bind-mount', `${what} mounts ${source}, which exposes ${hit}`, 'Mount a directory of your own instead.');
-  for (const b of strings(host.Binds)) {
-    const src = bindSource(b);
-    const hit = src === null ? null : deniedHostPath(src, denied);
-    if (hit) throw refuse(`Binds ${b}`, src!, hit);
-  }
   for (const raw of Array.isArray(host.Mounts) ? host.Mounts : []) {
-    const m = obj(raw);
-    const type = String(m.Type ?? 'volume').toLowerCase();
-    const opts = obj(obj(obj(m.VolumeOptions).DriverConfig).Options);
+    const opts = obj(obj(obj(obj(raw).VolumeOptions).DriverConfig).Options);
     if (bindsHostPath(Object.entries(opts)))
       throw new Denial('bind-mount', 'Mounts volume options bind a host path', 'Use a plain named volume.');
-    if (type === 'bind' && typeof m.Source === 'string') {
-      const source = m.Source.startsWith('/') ? m.Source : `/${m.Source}`;
-      const hit = deniedHostPath(source, denied);
-      if (hit) throw refuse(`Mounts ${m.Source}`, source, hit);
-    }
   }
+  const binds = bindSources(host);
+  for (const b of binds) {
+    const hit = deniedHostPath(b.source, denied);
+    if (hit) throw new Denial('bind-mount', `${b.what} mounts ${b.source}, which exposes ${hit}`, 'Mount a directory of your own instead.');
+  }
+  checkRestartWithBinds(obj(host.RestartPolicy).Name as string | undefined, binds);
 }

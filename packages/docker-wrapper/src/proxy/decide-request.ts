@@ -5,6 +5,7 @@ import { Denial } from '../deny.js';
 import { ownedContainers } from '../docker-api.js';
 import { checkGpuStart } from '../main.js';
 import { checkStartMemory } from '../rules/aggregate-memory.js';
+import { bindSources, checkBindsAtStart, checkRestartWithBinds } from '../rules/bind-remount.js';
 import { refuseHostNetwork } from '../rules/host-network.js';
 import { applyApiLimits, type LimitFields } from './api-limits.js';
 import { checkCreate } from './check-create.js';
@@ -13,7 +14,7 @@ import { decideBuild, decideCommit, decideImageCreate, decideImageRemove, decide
 import { decideVolumeCreate, decideVolumeRemove } from './decide-volume.js';
 import { logCreated } from './log-create.js';
 import { proxyBlock } from './proxy-settings.js';
-import { needBody, parseJsonBody, type RequestInfo, sendsForm, withQuery } from './request-parts.js';
+import { needBody, obj, parseJsonBody, type RequestInfo, sendsForm, withQuery } from './request-parts.js';
 import { isCanonicalTarget, pinContainer, type RoutedRequest, routeRequest, withOwnerFilter } from './route-request.js';
 import type { UserSession } from './user-session.js';
 
@@ -171,6 +172,8 @@ async function decideContainer(
     const body = parseJsonBody(raw);
     const { resolveUserLimits } = await import('@ds01/events-core/config');
     applyApiLimits(body as LimitFields, containerLimitsOf(resolveUserLimits(await ctx.fullConfig(), session.user).values), false);
+    if (ctx.policy.deniedFlags.has('bind-mount'))
+      checkRestartWithBinds(obj(body.RestartPolicy).Name as string | undefined, bindSources(found.inspect.HostConfig), found.facts.name);
     return { ...pass, body: raw };
   }
   if (method === 'POST' && (route.action === 'start' || route.action === 'restart')) {
@@ -184,6 +187,7 @@ async function decideContainer(
       // The body was read here: it goes up as it came (some clients send `{}`).
       out = { ...pass, body: raw };
     }
+    if (ctx.policy.deniedFlags.has('bind-mount')) checkBindsAtStart([found.inspect], ctx.policy.deniedBindMounts);
     // A restart of a stopped container starts it too (the wrapper checks both verbs alike).
     if (found.inspect.State?.Running !== true) {
       const { resolveUserLimits } = await import('@ds01/events-core/config');

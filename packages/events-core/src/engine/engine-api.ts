@@ -23,6 +23,9 @@ export interface ContainerInspect {
     Runtime?: string;
     /** Bytes; 0 when the container has no memory limit. */
     Memory?: number;
+    Binds?: string[] | null;
+    Mounts?: { Type?: string; Source?: string }[] | null;
+    RestartPolicy?: { Name?: string; MaximumRetryCount?: number } | null;
   } | null;
   State?: { Status?: string; Running?: boolean; StartedAt?: string; FinishedAt?: string };
 }

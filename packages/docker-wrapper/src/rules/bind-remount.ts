@@ -1,0 +1,74 @@
+import type { ContainerInspect } from '@ds01/events-core/engine';
+import { deniedHostPath } from '../create/bind-mounts.js';
+import { Denial } from '../deny.js';
+
+/**
+ * The engine resolves a bind mount's host path each time it starts the
+ * container, following symlinks, not once at create. A user who creates a
+ * container with `-v ~/x:/h` and then replaces `~/x` by a link to `/` gets
+ * the host's root at the next start: the create-time check alone would be
+ * a way around `bind-mount` (tested). So every start and restart checks the
+ * container's bind sources again, and a restart policy, with which the
+ * engine restarts a container by itself and mounts again unchecked, is
+ * refused on a container that binds host paths.
+ */
+
+/** A host path the container binds: `Binds` sources and `Mounts` of type bind, as its HostConfig names them. */
+export interface BindSource {
+  what: string;
+  source: string;
+}
+
+type HostMounts = { Binds?: unknown; Mounts?: unknown };
+
+/** `/host:/ctr[:opts]` entries of `Binds` (a source not starting with / names a volume) and bind `Mounts`. */
+export function bindSources(host: HostMounts | null | undefined): BindSource[] {
+  const out: BindSource[] = [];
+  for (const b of Array.isArray(host?.Binds) ? host.Binds : []) {
+    if (typeof b !== 'string') continue;
+    const src = b.split(':')[0] ?? '';
+    if (src.startsWith('/')) out.push({ what: `Binds ${b}`, source: src });
+  }
+  for (const m of Array.isArray(host?.Mounts) ? host.Mounts : []) {
+    if (!m || typeof m !== 'object') continue;
+    const { Type, Source } = m as { Type?: unknown; Source?: unknown };
+    if (String(Type ?? 'volume').toLowerCase() !== 'bind' || typeof Source !== 'string') continue;
+    out.push({ what: `Mounts ${Source}`, source: Source.startsWith('/') ? Source : `/${Source}` });
+  }
+  return out;
+}
+
+const nameOf = (c: ContainerInspect) => (c.Name ?? c.Id).replace(/^\//, '');
+
+/** Each container about to start: every bind source, resolved now, stays clear of the denied host paths. */
+export function checkBindsAtStart(containers: readonly ContainerInspect[], denied: readonly string[]): void {
+  for (const c of containers) {
+    for (const b of bindSources(c.HostConfig)) {
+      const hit = deniedHostPath(b.source, denied);
+      if (hit)
+        throw new Denial(
+          'bind-mount',
+          `'${nameOf(c)}' binds ${b.source}, which now exposes ${hit} (the engine follows links at every start)`,
+          'Remove the container (docker rm) and create it again with a directory of your own.',
+          nameOf(c),
+        );
+    }
+  }
+}
+
+/** The policy's name (`on-failure:3` → `on-failure`); '' and `no` restart nothing. */
+export function restartPolicyName(value: string | undefined | null): string {
+  return (value ?? '').split(':')[0]!.trim().toLowerCase();
+}
+
+/** A restart policy on a container that binds host paths: the engine would mount them again at each restart, unchecked. */
+export function checkRestartWithBinds(policy: string | undefined | null, binds: readonly BindSource[], target?: string): void {
+  const name = restartPolicyName(policy);
+  if (name === '' || name === 'no' || binds.length === 0) return;
+  throw new Denial(
+    'bind-mount',
+    `a restart policy (${name}) on a container that binds ${binds[0]!.source}: Docker would mount it again at every restart without a check`,
+    'Leave out --restart (start it again with docker start), or keep the data in a named volume.',
+    target,
+  );
+}
