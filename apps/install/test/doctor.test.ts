@@ -64,6 +64,12 @@ describeDocker('ds01-install doctor', () => {
       /the ds01 wrapper's launcher \(.*\/usr\/local\/bin\/docker, running .*\/packages\/docker-wrapper\/dist\/bin\/ds01-docker\.js\), ahead of the real client .*\/usr\/bin\/docker$/,
     );
     expect(check(report, 'docker')?.message).toMatch(/answers \(Docker /);
+    // The test daemon runs without userns-remap: a warning that says what it risks and what to set.
+    expect(check(report, 'userns')).toMatchObject({
+      state: 'warn',
+      message: expect.stringMatching(/^off: root in a container is root on the host/),
+    });
+    expect(check(report, 'userns')?.fix).toContain('"userns-remap": "default"');
     expect(text).toMatch(/^All checks passed/m);
   });
 
@@ -174,5 +180,29 @@ describeDocker('ds01-install doctor', () => {
     const { code, report } = await doctor(prefix, { ...env, DOCKER_HOST: `unix://${prefix}/no.sock` });
     expect(code).toBe(1);
     expect(check(report, 'docker')?.message).toMatch(/does not answer/);
+    expect(check(report, 'userns')).toMatchObject({ state: 'warn', message: expect.stringMatching(/^not checked: /) });
+  });
+
+  it('says so when the daemon remaps user namespaces', async () => {
+    const { prefix, env } = await installedHost();
+    const dir = tempDir('userns');
+    cleanup.push(dir);
+    const http = await import('node:http');
+    // A daemon as /info reports it with "userns-remap": "default".
+    const server = http.createServer((req, res) => {
+      res.setHeader('Content-Type', req.url === '/_ping' ? 'text/plain' : 'application/json');
+      if (req.url === '/_ping') res.end('OK');
+      else if (req.url === '/info')
+        res.end(JSON.stringify({ SecurityOptions: ['name=apparmor', 'name=seccomp,profile=builtin', 'name=userns'] }));
+      else res.end(JSON.stringify({ Version: '26.1.5', ApiVersion: '1.45' }));
+    });
+    const sock = path.join(dir, 'docker.sock');
+    await new Promise<void>((r) => server.listen(sock, r));
+    try {
+      const { report } = await doctor(prefix, { ...env, DOCKER_HOST: `unix://${sock}` });
+      expect(check(report, 'userns')).toMatchObject({ state: 'ok', message: expect.stringMatching(/^on: /) });
+    } finally {
+      server.close();
+    }
   });
 });

@@ -56,3 +56,39 @@ export async function checkDockerDaemon(ctx: DoctorContext): Promise<CheckResult
     };
   }
 }
+
+/**
+ * Root in a container is root on the host unless the daemon remaps user
+ * namespaces. ds01 checks bind mounts at create and at each start, but the
+ * engine resolves the host path itself a moment later: a user who swaps a
+ * directory of theirs for a link in that window can still win it, and a
+ * bind mount of another user's readable directory lets them write as root.
+ * Remapping closes both, at a price (files in bind-mounted home
+ * directories are then written as the remapped uid), so this is a warning,
+ * not a failure: the site chooses.
+ */
+export async function checkUsernsRemap(ctx: DoctorContext): Promise<CheckResult> {
+  const title = 'User namespace remapping';
+  const host = ctx.env.DOCKER_HOST || 'unix:///var/run/docker.sock';
+  const t = target(host);
+  let options: string[];
+  try {
+    if (!t) throw new Error('not a unix:// or tcp:// address');
+    const info = await get(t, '/info', 3000);
+    if (info.status !== 200) throw new Error(`/info answered ${info.status}`);
+    options = (JSON.parse(info.body) as { SecurityOptions?: string[] | null }).SecurityOptions ?? [];
+  } catch (err) {
+    return { id: 'userns', title, state: 'warn', message: `not checked: ${host}: ${(err as Error).message}` };
+  }
+  if (options.some((o) => o.split(',').includes('name=userns')))
+    return { id: 'userns', title, state: 'ok', message: 'on: root in a container is an unprivileged user on the host' };
+  return {
+    id: 'userns',
+    title,
+    state: 'warn',
+    message:
+      "off: root in a container is root on the host, so a bind mount of another user's readable directory can be written to, " +
+      "and a user who wins the moment between ds01's check of a bind mount and the engine's mount could mount any host path",
+    fix: 'set "userns-remap": "default" in /etc/docker/daemon.json and restart Docker, if your users can live with files in bind mounts owned by the remapped uid',
+  };
+}

@@ -1,7 +1,7 @@
 import { execa } from 'execa';
 import { underPrefix } from '../layout.js';
 import { checkConfig } from './check-config.js';
-import { checkDockerDaemon } from './check-docker.js';
+import { checkDockerDaemon, checkUsernsRemap } from './check-docker.js';
 import { checkBins, checkCron, checkEventLog, checkLogDir, checkLogrotate, checkStateDir, checkSudoers } from './check-files.js';
 import { checkNvidiaSmi } from './check-gpus.js';
 import { checkRealClient, checkWrapperFirst } from './check-path.js';
@@ -25,8 +25,9 @@ async function sudoInstalled(): Promise<boolean> {
 /** Every check runs, whatever the others found, so one run lists everything to fix. */
 export async function runDoctor(opts: { prefix: string; env?: NodeJS.ProcessEnv }): Promise<DoctorReport> {
   const ctx: DoctorContext = { prefix: opts.prefix, env: opts.env ?? process.env, at: (p) => underPrefix(opts.prefix, p) };
-  const [docker, gpus, watcher, sudo] = await Promise.all([
+  const [docker, userns, gpus, watcher, sudo] = await Promise.all([
     checkDockerDaemon(ctx),
+    checkUsernsRemap(ctx),
     checkNvidiaSmi(ctx),
     checkWatcher(ctx),
     sudoInstalled(),
@@ -36,6 +37,7 @@ export async function runDoctor(opts: { prefix: string; env?: NodeJS.ProcessEnv 
     checkRealClient(ctx),
     checkBins(ctx),
     docker,
+    userns,
     checkDaemonSocket(ctx),
     checkProxySockets(ctx),
     gpus,
