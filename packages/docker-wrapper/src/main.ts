@@ -14,7 +14,7 @@ import { flushEvents } from './log.js';
 import { boolOption, hasOption, optionValues, type ParsedCommand, parseArgs } from './parse-args.js';
 import { type RunResult, resolveRealDocker, runReal, WrapperLoopError } from './real-docker.js';
 import { checkStartMemory } from './rules/aggregate-memory.js';
-import { bindSources, checkBindsAtStart, checkRestartWithBinds } from './rules/bind-remount.js';
+import { bindSources, checkBindsAtMount, checkRestartWithBinds } from './rules/bind-remount.js';
 import { checkVolumeRm, volumeCreateArgs } from './volume-commands.js';
 
 export type Outcome = RunResult;
@@ -260,9 +260,15 @@ async function decide(
         const restart = optionValues(parsed.options, '--restart').at(-1);
         for (const r of found) checkRestartWithBinds(restart, bindSources(r.inspect.HostConfig), r.facts.name);
       }
+      // docker cp mounts a stopped container's volumes on the host too.
+      if (checksBinds && verb === 'cp')
+        checkBindsAtMount(
+          found.map((r) => r.inspect),
+          policy.deniedBindMounts,
+        );
       if (STARTS.has(verb) && !hasOption(parsed.options, '--help')) {
         if (checksBinds)
-          checkBindsAtStart(
+          checkBindsAtMount(
             found.map((r) => r.inspect),
             policy.deniedBindMounts,
           );

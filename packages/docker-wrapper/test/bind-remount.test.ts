@@ -54,7 +54,7 @@ describeDocker('bind mounts are checked again at every start (the wrapper, actin
     box?.cleanup();
   });
 
-  it('a bind source turned into a link to /etc after the create: start and restart are refused and nothing runs', async () => {
+  it('a bind source turned into a link to /etc after the create: start, restart and cp are refused and nothing runs', async () => {
     data.toEtc();
     for (const verb of [['start', '-a'], ['restart'], ['container', 'start']]) {
       const r = await wrapper([...verb, name], box.env('alice'));
@@ -63,6 +63,20 @@ describeDocker('bind mounts are checked again at every start (the wrapper, actin
       expect(String(r.stderr)).toContain(`binds ${data.x}, which now exposes /etc`);
       expect((await inspectContainer(name))?.State.Status).toBe('created');
     }
+    // docker cp mounts a stopped container's volumes on the host: reading /etc/hostname, or writing into /etc, through the link.
+    const planted = path.join(box.dir, 'planted');
+    fs.writeFileSync(planted, 'x');
+    for (const args of [
+      ['cp', `${name}:/h/hostname`, '-'],
+      ['cp', planted, `${name}:/h/`],
+      ['container', 'cp', `${name}:/h/.`, box.dir],
+    ]) {
+      const r = await wrapper(args, box.env('alice'));
+      expect(r.exitCode, args.join(' ')).toBe(1);
+      expect(String(r.stderr)).toContain('refused (bind-mount)');
+      expect(String(r.stdout)).toBe('');
+    }
+    expect(fs.existsSync('/etc/planted')).toBe(false);
     const denied = box.readEvents().filter((e) => e.event_type === 'auth.denied' && e.details.rule === 'bind-mount');
     expect(denied.map((e) => [e.user, e.details.target])).toContainEqual(['alice', name]);
     // The same directory back in place: the container starts.
@@ -146,6 +160,10 @@ describeDocker('bind mounts are checked again at every start (the proxy, as the 
           expect(String(r.stderr)).toMatch(/ds01: bind-mount: .*which now exposes \/etc/);
           expect((await inspectContainer(name))?.State.Status).toBe('created');
         }
+        const cp = await dockerAs(box, 'alice', ['cp', `${name}:/h/hostname`, '-']);
+        expect(cp.exitCode).toBe(1);
+        expect(String(cp.stderr)).toContain('ds01: bind-mount');
+        expect(String(cp.stdout)).toBe('');
         const up = await dockerAs(box, 'alice', ['update', '--restart', 'always', name]);
         expect(up.exitCode).toBe(1);
         expect(String(up.stderr)).toContain('ds01: bind-mount');

@@ -5,7 +5,7 @@ import { Denial } from '../deny.js';
 import { ownedContainers } from '../docker-api.js';
 import { checkGpuStart } from '../main.js';
 import { checkStartMemory } from '../rules/aggregate-memory.js';
-import { bindSources, checkBindsAtStart, checkRestartWithBinds } from '../rules/bind-remount.js';
+import { bindSources, checkBindsAtMount, checkRestartWithBinds } from '../rules/bind-remount.js';
 import { refuseHostNetwork } from '../rules/host-network.js';
 import { applyApiLimits, type LimitFields } from './api-limits.js';
 import { checkCreate } from './check-create.js';
@@ -160,6 +160,9 @@ async function decideContainer(
   // The engine acts on exactly the container that was checked, even if a name moves meanwhile.
   const pass: Decision = { action: 'forward', path: pinContainer(info.url, found.facts.id) };
   const method = info.method.toUpperCase();
+  // docker cp mounts a stopped container's volumes on the host, resolving bind sources again.
+  if (route.action === 'archive' && ctx.policy.deniedFlags.has('bind-mount'))
+    checkBindsAtMount([found.inspect], ctx.policy.deniedBindMounts);
   if (method === 'POST' && route.action === 'exec') {
     const raw = await needBody(info);
     const body = parseJsonBody(raw);
@@ -187,7 +190,7 @@ async function decideContainer(
       // The body was read here: it goes up as it came (some clients send `{}`).
       out = { ...pass, body: raw };
     }
-    if (ctx.policy.deniedFlags.has('bind-mount')) checkBindsAtStart([found.inspect], ctx.policy.deniedBindMounts);
+    if (ctx.policy.deniedFlags.has('bind-mount')) checkBindsAtMount([found.inspect], ctx.policy.deniedBindMounts);
     // A restart of a stopped container starts it too (the wrapper checks both verbs alike).
     if (found.inspect.State?.Running !== true) {
       const { resolveUserLimits } = await import('@ds01/events-core/config');

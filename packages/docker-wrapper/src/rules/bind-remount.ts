@@ -3,14 +3,16 @@ import { deniedHostPath } from '../create/bind-mounts.js';
 import { Denial } from '../deny.js';
 
 /**
- * The engine resolves a bind mount's host path each time it starts the
- * container, following symlinks, not once at create. A user who creates a
- * container with `-v ~/x:/h` and then replaces `~/x` by a link to `/` gets
- * the host's root at the next start: the create-time check alone would be
- * a way around `bind-mount` (tested). So every start and restart checks the
- * container's bind sources again, and a restart policy, with which the
- * engine restarts a container by itself and mounts again unchecked, is
- * refused on a container that binds host paths.
+ * The engine resolves a bind mount's host path each time it mounts it,
+ * following symlinks, not once at create: at every start, and for `docker
+ * cp` on a stopped container (it mounts the container's volumes on the
+ * host to copy). A user who creates a container with `-v ~/x:/h` and then
+ * replaces `~/x` by a link to `/` gets the host's root at the next start,
+ * or reads and writes it with `docker cp`: the create-time check alone
+ * would be a way around `bind-mount` (tested). So every start, restart and
+ * cp checks the container's bind sources again, and a restart policy, with
+ * which the engine restarts a container by itself and mounts again
+ * unchecked, is refused on a container that binds host paths.
  */
 
 /** A host path the container binds: `Binds` sources and `Mounts` of type bind, as its HostConfig names them. */
@@ -40,15 +42,15 @@ export function bindSources(host: HostMounts | null | undefined): BindSource[] {
 
 const nameOf = (c: ContainerInspect) => (c.Name ?? c.Id).replace(/^\//, '');
 
-/** Each container about to start: every bind source, resolved now, stays clear of the denied host paths. */
-export function checkBindsAtStart(containers: readonly ContainerInspect[], denied: readonly string[]): void {
+/** Each container the engine is about to mount (start, restart, cp): every bind source, resolved now, stays clear of the denied host paths. */
+export function checkBindsAtMount(containers: readonly ContainerInspect[], denied: readonly string[]): void {
   for (const c of containers) {
     for (const b of bindSources(c.HostConfig)) {
       const hit = deniedHostPath(b.source, denied);
       if (hit)
         throw new Denial(
           'bind-mount',
-          `'${nameOf(c)}' binds ${b.source}, which now exposes ${hit} (the engine follows links at every start)`,
+          `'${nameOf(c)}' binds ${b.source}, which now exposes ${hit} (the engine follows links each time it mounts it)`,
           'Remove the container (docker rm) and create it again with a directory of your own.',
           nameOf(c),
         );
