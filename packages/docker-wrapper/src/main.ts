@@ -14,7 +14,7 @@ import { flushEvents } from './log.js';
 import { boolOption, hasOption, optionValues, type ParsedCommand, parseArgs } from './parse-args.js';
 import { type RunResult, resolveRealDocker, runReal, WrapperLoopError } from './real-docker.js';
 import { checkStartMemory } from './rules/aggregate-memory.js';
-import { bindSources, checkBindsAtMount, checkRestartWithBinds } from './rules/bind-remount.js';
+import { checkBindsAtMount, checkRestartWithBinds, mountedBinds } from './rules/bind-remount.js';
 import { checkVolumeRm, volumeCreateArgs } from './volume-commands.js';
 
 export type Outcome = RunResult;
@@ -258,7 +258,7 @@ async function decide(
       const checksBinds = !admin && policy.deniedFlags.has('bind-mount');
       if (checksBinds && verb === 'update') {
         const restart = optionValues(parsed.options, '--restart').at(-1);
-        for (const r of found) checkRestartWithBinds(restart, bindSources(r.inspect.HostConfig), r.facts.name);
+        for (const r of found) checkRestartWithBinds(restart, mountedBinds(r.inspect), r.facts.name);
       }
       // docker cp mounts a stopped container's volumes on the host too.
       if (checksBinds && verb === 'cp')

@@ -85,6 +85,36 @@ describeDocker('bind mounts are checked again at every start (the wrapper, actin
     expect(ok.exitCode, String(ok.stderr)).toBe(0);
   });
 
+  it('binds taken from another container with --volumes-from are checked at start too; no restart policy with them', async () => {
+    const taker = uniqueName('remount-from');
+    const c = await wrapper(
+      ['create', '--name', taker, '-l', TEST_LABEL, '--network', 'none', '--volumes-from', name, testImage, 'ls', '/h'],
+      box.env('alice'),
+    );
+    expect(c.exitCode, String(c.stderr)).toBe(0);
+    data.toEtc();
+    try {
+      const r = await wrapper(['start', '-a', taker], box.env('alice'));
+      expect(r.exitCode).toBe(1);
+      expect(String(r.stderr)).toContain(`binds ${data.x}, which now exposes /etc`);
+      expect((await inspectContainer(taker))?.State.Status).toBe('created');
+      const up = await wrapper(['update', '--restart', 'always', taker], box.env('alice'));
+      expect(String(up.stderr)).toContain('refused (bind-mount)');
+    } finally {
+      data.toDir();
+    }
+    const policy = uniqueName('remount-from-policy');
+    const p = await wrapper(
+      ['create', '--name', policy, '-l', TEST_LABEL, '--restart', 'always', '--volumes-from', name, testImage, 'true'],
+      box.env('alice'),
+    );
+    expect(p.exitCode).toBe(1);
+    expect(String(p.stderr)).toContain(
+      `refused (bind-mount): a restart policy (always) on a container with host paths mounted (--volumes-from ${name})`,
+    );
+    expect(await inspectContainer(policy)).toBeNull();
+  });
+
   it('a restart policy, with which the engine would mount again by itself, is refused on a container with bind mounts', async () => {
     const fresh = uniqueName('remount-policy');
     for (const policy of [['--restart', 'unless-stopped'], ['--restart=always'], ['--restart', 'on-failure:3']]) {
@@ -199,6 +229,25 @@ describeDocker('bind mounts are checked again at every start (the proxy, as the 
         expect(String(r.stderr)).toContain('ds01: bind-mount');
         expect(await inspectContainer(name)).toBeNull();
       }
+      // Another container's volumes may bind host paths: no restart policy with --volumes-from either.
+      const source = uniqueName('px-remount-source');
+      const c = await dockerAs(box, 'alice', ['create', '--name', source, '-l', TEST_LABEL, '-v', `${data.x}:/h`, testImage, 'true']);
+      expect(c.exitCode, String(c.stderr)).toBe(0);
+      const r = await dockerAs(box, 'alice', [
+        'create',
+        '--name',
+        name,
+        '-l',
+        TEST_LABEL,
+        '--restart',
+        'always',
+        '--volumes-from',
+        source,
+        testImage,
+        'true',
+      ]);
+      expect(String(r.stderr)).toContain(`--volumes-from ${source}`);
+      expect(await inspectContainer(name)).toBeNull();
     });
   });
 });

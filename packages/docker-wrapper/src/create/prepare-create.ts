@@ -5,7 +5,7 @@ import { Denial } from '../deny.js';
 import { type DockerClient, ownedContainers } from '../docker-api.js';
 import { boolOption, optionValues, type ParsedCommand, type ParsedOption } from '../parse-args.js';
 import { checkAggregateMemory } from '../rules/aggregate-memory.js';
-import { type BindSource, checkRestartWithBinds } from '../rules/bind-remount.js';
+import { type BindSource, checkRestartWithBinds, volumesFromSources } from '../rules/bind-remount.js';
 import {
   detectType,
   GPU_ENV_NAMES,
@@ -262,6 +262,7 @@ function checkMounts(options: readonly ParsedOption[], cwd: string, denied: read
         'Mount a directory of your own instead.',
       );
   }
-  // The last --restart wins, as in docker.
-  checkRestartWithBinds(optionValues(options, '--restart').at(-1), binds);
+  // The last --restart wins, as in docker. Another container's volumes may bind host paths too.
+  const from = volumesFromSources({ VolumesFrom: optionValues(options, '--volumes-from') });
+  checkRestartWithBinds(optionValues(options, '--restart').at(-1), [...binds, ...from]);
 }

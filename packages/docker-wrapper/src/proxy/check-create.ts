@@ -5,7 +5,7 @@ import { containerLimitsOf } from '../create/limits.js';
 import { Denial } from '../deny.js';
 import { ownedContainers } from '../docker-api.js';
 import { checkAggregateMemory } from '../rules/aggregate-memory.js';
-import { bindSources, checkRestartWithBinds } from '../rules/bind-remount.js';
+import { bindSources, checkRestartWithBinds, volumesFromSources } from '../rules/bind-remount.js';
 import {
   detectType,
   GPU_ENV_NAMES,
@@ -270,5 +270,5 @@ function checkMounts(host: Json, denied: readonly string[]): void {
     const hit = deniedHostPath(b.source, denied);
     if (hit) throw new Denial('bind-mount', `${b.what} mounts ${b.source}, which exposes ${hit}`, 'Mount a directory of your own instead.');
   }
-  checkRestartWithBinds(obj(host.RestartPolicy).Name as string | undefined, binds);
+  checkRestartWithBinds(obj(host.RestartPolicy).Name as string | undefined, [...binds, ...volumesFromSources(host)]);
 }

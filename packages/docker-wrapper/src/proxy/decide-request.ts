@@ -5,7 +5,7 @@ import { Denial } from '../deny.js';
 import { ownedContainers } from '../docker-api.js';
 import { checkGpuStart } from '../main.js';
 import { checkStartMemory } from '../rules/aggregate-memory.js';
-import { bindSources, checkBindsAtMount, checkRestartWithBinds } from '../rules/bind-remount.js';
+import { checkBindsAtMount, checkRestartWithBinds, mountedBinds } from '../rules/bind-remount.js';
 import { refuseHostNetwork } from '../rules/host-network.js';
 import { applyApiLimits, type LimitFields } from './api-limits.js';
 import { checkCreate } from './check-create.js';
@@ -176,7 +176,7 @@ async function decideContainer(
     const { resolveUserLimits } = await import('@ds01/events-core/config');
     applyApiLimits(body as LimitFields, containerLimitsOf(resolveUserLimits(await ctx.fullConfig(), session.user).values), false);
     if (ctx.policy.deniedFlags.has('bind-mount'))
-      checkRestartWithBinds(obj(body.RestartPolicy).Name as string | undefined, bindSources(found.inspect.HostConfig), found.facts.name);
+      checkRestartWithBinds(obj(body.RestartPolicy).Name as string | undefined, mountedBinds(found.inspect), found.facts.name);
     return { ...pass, body: raw };
   }
   if (method === 'POST' && (route.action === 'start' || route.action === 'restart')) {

@@ -40,12 +40,34 @@ export function bindSources(host: HostMounts | null | undefined): BindSource[] {
   return out;
 }
 
+/** `--volumes-from` entries: the other container's bind mounts come along, resolved again at each start. */
+export function volumesFromSources(host: { VolumesFrom?: unknown } | null | undefined): BindSource[] {
+  const from = Array.isArray(host?.VolumesFrom) ? host.VolumesFrom : [];
+  return from.filter((v): v is string => typeof v === 'string' && v !== '').map((v) => ({ what: `--volumes-from ${v}`, source: '' }));
+}
+
+/**
+ * What the engine binds when it mounts this container: its own binds, and,
+ * from the inspect's mount list, those it took from other containers with
+ * `--volumes-from`.
+ */
+export function mountedBinds(c: ContainerInspect): BindSource[] {
+  const out = bindSources(c.HostConfig);
+  const seen = new Set(out.map((b) => b.source));
+  for (const m of c.Mounts ?? []) {
+    if (String(m.Type ?? '').toLowerCase() !== 'bind' || typeof m.Source !== 'string' || seen.has(m.Source)) continue;
+    seen.add(m.Source);
+    out.push({ what: `a mount of ${m.Source}`, source: m.Source });
+  }
+  return out;
+}
+
 const nameOf = (c: ContainerInspect) => (c.Name ?? c.Id).replace(/^\//, '');
 
 /** Each container the engine is about to mount (start, restart, cp): every bind source, resolved now, stays clear of the denied host paths. */
 export function checkBindsAtMount(containers: readonly ContainerInspect[], denied: readonly string[]): void {
   for (const c of containers) {
-    for (const b of bindSources(c.HostConfig)) {
+    for (const b of mountedBinds(c)) {
       const hit = deniedHostPath(b.source, denied);
       if (hit)
         throw new Denial(
@@ -63,13 +85,17 @@ export function restartPolicyName(value: string | undefined | null): string {
   return (value ?? '').split(':')[0]!.trim().toLowerCase();
 }
 
-/** A restart policy on a container that binds host paths: the engine would mount them again at each restart, unchecked. */
+/**
+ * A restart policy on a container that binds host paths (or takes another
+ * container's volumes, which may): the engine would mount them again at
+ * each restart, unchecked.
+ */
 export function checkRestartWithBinds(policy: string | undefined | null, binds: readonly BindSource[], target?: string): void {
   const name = restartPolicyName(policy);
   if (name === '' || name === 'no' || binds.length === 0) return;
   throw new Denial(
     'bind-mount',
-    `a restart policy (${name}) on a container that binds ${binds[0]!.source}: Docker would mount it again at every restart without a check`,
+    `a restart policy (${name}) on a container with host paths mounted (${binds[0]!.what}): Docker would mount them again at every restart without a check`,
     'Leave out --restart (start it again with docker start), or keep the data in a named volume.',
     target,
   );

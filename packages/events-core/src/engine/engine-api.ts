@@ -28,6 +28,8 @@ export interface ContainerInspect {
     RestartPolicy?: { Name?: string; MaximumRetryCount?: number } | null;
   } | null;
   State?: { Status?: string; Running?: boolean; StartedAt?: string; FinishedAt?: string };
+  /** Every mount the engine makes at start, those taken with --volumes-from included. */
+  Mounts?: { Type?: string; Source?: string; Destination?: string }[] | null;
 }
 
 export class EngineError extends Error {
