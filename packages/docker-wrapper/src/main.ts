@@ -260,18 +260,13 @@ async function decide(
         const restart = optionValues(parsed.options, '--restart').at(-1);
         for (const r of found) checkRestartWithBinds(restart, mountedBinds(r.inspect), r.facts.name);
       }
-      // docker cp mounts a stopped container's volumes on the host too.
-      if (checksBinds && verb === 'cp')
+      // The engine mounts the binds again, following links, at each start and for docker cp.
+      if (checksBinds && (verb === 'cp' || STARTS.has(verb)))
         checkBindsAtMount(
           found.map((r) => r.inspect),
           policy.deniedBindMounts,
         );
       if (STARTS.has(verb) && !hasOption(parsed.options, '--help')) {
-        if (checksBinds)
-          checkBindsAtMount(
-            found.map((r) => r.inspect),
-            policy.deniedBindMounts,
-          );
         if (!admin) await checkStartingMemory(ctx, docker, resolved);
         await checkGpuStart(ctx, resolved);
       }
