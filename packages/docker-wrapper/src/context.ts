@@ -2,9 +2,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { SiteConfig } from '@ds01/events-core/config';
 import { readAccessSnapshot } from '@ds01/events-core/config/access-snapshot';
-import { adminPolicyOf, type CallerIdentity, getCallerIdentity } from '@ds01/events-core/identity';
+import { adminPolicyOf, type CallerIdentity, getCallerIdentity, lookupUser } from '@ds01/events-core/identity';
 import { configFilePath } from '@ds01/events-core/paths';
 import { configOverrideProblem } from './config-override.js';
+import type { BindPolicy } from './create/bind-mounts.js';
 import { EVENT_SOURCE } from './deny.js';
 import { logEvent, relayEventsTo } from './log.js';
 import { DEFAULT_SOCKET_DIR } from './proxy/proxy-settings.js';
@@ -18,6 +19,8 @@ export interface WrapperPolicy {
   /** Rules refused for non-admins; the built-in list unless the site sets denied_flags. */
   deniedFlags: Set<string>;
   deniedBindMounts: string[];
+  /** `allowed_bind_mounts` as written ({home}, {user} not yet filled in); null: no allow list. */
+  allowedBindMounts: string[] | null;
 }
 
 /** Every create-time rule that `denied_flags` can switch off by leaving it out. */
@@ -74,7 +77,24 @@ function readPolicy(ac: AccessControl | undefined): WrapperPolicy {
     unknownCommands: w.unknown_commands === 'allow' ? 'allow' : 'deny',
     deniedFlags: new Set(denied),
     deniedBindMounts: mounts,
+    allowedBindMounts: Array.isArray(w.allowed_bind_mounts) ? (w.allowed_bind_mounts as string[]) : null,
   };
+}
+
+/**
+ * The bind-mount paths for one user: `{user}` in `allowed_bind_mounts` is
+ * their name, `{home}` their home directory (an entry whose home cannot be
+ * found allows nothing). Looked up only when the site has an allow list.
+ */
+export function bindPolicyFor(policy: WrapperPolicy, user: string): BindPolicy {
+  if (policy.allowedBindMounts === null) return { denied: policy.deniedBindMounts, allowed: null };
+  let home: string | undefined;
+  const allowed = policy.allowedBindMounts.flatMap((entry) => {
+    if (entry.includes('{home}')) home ??= lookupUser(user)?.home || '';
+    if (entry.includes('{home}') && !home) return [];
+    return [entry.replaceAll('{home}', home ?? '').replaceAll('{user}', user)];
+  });
+  return { denied: policy.deniedBindMounts, allowed };
 }
 
 /**

@@ -1,7 +1,7 @@
 import { dockerHostOf } from '@ds01/events-core/engine';
 import { LABELS, readGpuUse } from '@ds01/events-core/labels';
 import { checkTargets } from './check-ownership.js';
-import { applyEnvSwitches, loadContext, type WrapperContext } from './context.js';
+import { applyEnvSwitches, bindPolicyFor, loadContext, type WrapperContext } from './context.js';
 import { GpuToolError, startGpuContainer } from './create/gpu-client.js';
 import { takeEarlyGpuSession } from './create/gpu-session.js';
 import { applyLimits, containerLimitsOf } from './create/limits.js';
@@ -264,7 +264,7 @@ async function decide(
       if (checksBinds && (verb === 'cp' || STARTS.has(verb)))
         checkBindsAtMount(
           found.map((r) => r.inspect),
-          policy.deniedBindMounts,
+          bindPolicyFor(policy, identity.user),
         );
       if (STARTS.has(verb) && !hasOption(parsed.options, '--help')) {
         if (!admin) await checkStartingMemory(ctx, docker, resolved);

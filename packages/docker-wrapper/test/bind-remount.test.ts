@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeDocker, removeContainersByLabel, testImage, uniqueName } from '../../../test-support/docker.js';
-import { inspectContainer, makeSandbox, type Sandbox, TEST_LABEL, wrapper } from './helpers.js';
-import { dockerAs, type ProxyBox, startProxy } from './proxy/helpers.js';
+import { attempt, BASE_CONFIG, inspectContainer, makeSandbox, type Sandbox, TEST_LABEL, wrapper } from './helpers.js';
+import { dockerAs, PROXY_CONFIG, type ProxyBox, startProxy } from './proxy/helpers.js';
 
 // The engine resolves a bind mount's host path at every start and follows links (src/rules/bind-remount.ts):
 // a directory checked at create and replaced by a link to /etc afterwards would hand /etc to the next start.
@@ -249,5 +249,95 @@ describeDocker('bind mounts are checked again at every start (the proxy, as the 
       expect(String(r.stderr)).toContain(`--volumes-from ${source}`);
       expect(await inspectContainer(name)).toBeNull();
     });
+  });
+});
+
+/** The site lets users mount their home directory and one shared tree, nothing else. */
+const allowList = (config: string, shared: string) =>
+  config.replace('access_control:\n', `access_control:\n  wrapper:\n    allowed_bind_mounts: ['{home}', ${shared}]\n`);
+
+describeDocker('allowed_bind_mounts: only the listed host paths, links followed (the wrapper, acting for alice)', () => {
+  let box: Sandbox;
+  let shared: string;
+  let project: string;
+  beforeAll(() => {
+    shared = fs.mkdtempSync(path.join(os.tmpdir(), 'ds01-shared-'));
+    box = makeSandbox(allowList(BASE_CONFIG, shared));
+    project = fs.mkdtempSync('/home/alice/ds01-project-');
+    fs.chownSync(project, 1001, 1001);
+    fs.symlinkSync('/home/bob', path.join(project, 'to-bob'));
+  });
+  afterAll(async () => {
+    await removeContainersByLabel(TEST_LABEL);
+    for (const d of [shared, project]) fs.rmSync(d, { recursive: true, force: true });
+    box?.cleanup();
+  });
+
+  it('her home, what lies in it, and the shared tree pass; anything else, or a link out of them, is refused', async () => {
+    for (const ok of ['/home/alice', project, `${shared}/data`]) {
+      const name = uniqueName('allowed');
+      const r = await wrapper(['create', '--name', name, '-l', TEST_LABEL, '-v', `${ok}:/w`, testImage, 'true'], box.env('alice'));
+      expect(r.exitCode, `${ok}: ${r.stderr}`).toBe(0);
+      expect((await inspectContainer(name))?.HostConfig.Binds).toEqual([`${ok}:/w`]);
+    }
+    for (const no of ['/home/bob', '/home/alice-other', '/tmp', path.join(project, 'to-bob'), path.dirname(shared)]) {
+      for (const mount of [
+        ['-v', `${no}:/w`],
+        ['--mount', `type=bind,source=${no},target=/w`],
+      ]) {
+        const name = uniqueName('outside');
+        const r = await attempt(['create', '--name', name, '-l', TEST_LABEL, ...mount, testImage, 'true'], box.env('alice'));
+        expect(r.exitCode, no).toBe(1);
+        expect(r.stderr).toContain('refused (bind-mount)');
+        expect(r.stderr).toContain(`is outside the host paths you may mount (/home/alice, ${shared})`);
+        expect(await inspectContainer(name)).toBeNull();
+      }
+    }
+    // Administrators are not held to it.
+    const admin = uniqueName('admin-bind');
+    const r = await wrapper(['create', '--name', admin, '-l', TEST_LABEL, '-v', '/tmp:/w', testImage, 'true'], box.env(null));
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+  });
+
+  it('a directory in her home replaced by a link out of it after the create: start is refused', async () => {
+    const dir = path.join(project, 'work');
+    fs.mkdirSync(dir);
+    const name = uniqueName('allowed-then-out');
+    const c = await wrapper(['create', '--name', name, '-l', TEST_LABEL, '-v', `${dir}:/w`, testImage, 'true'], box.env('alice'));
+    expect(c.exitCode, String(c.stderr)).toBe(0);
+    fs.rmdirSync(dir);
+    fs.symlinkSync('/home/bob', dir);
+    const r = await wrapper(['start', name], box.env('alice'));
+    expect(r.exitCode).toBe(1);
+    expect(String(r.stderr)).toContain(`binds ${dir}, which now is outside the host paths you may mount`);
+    expect((await inspectContainer(name))?.State.Status).toBe('created');
+  });
+});
+
+describeDocker('allowed_bind_mounts through the proxy (as the real user alice)', () => {
+  let box: ProxyBox;
+  let shared: string;
+  beforeAll(async () => {
+    shared = fs.mkdtempSync(path.join(os.tmpdir(), 'ds01-shared-'));
+    fs.chmodSync(shared, 0o755);
+    box = await startProxy(['alice'], allowList(PROXY_CONFIG, shared));
+  });
+  afterAll(async () => {
+    await removeContainersByLabel(TEST_LABEL);
+    fs.rmSync(shared, { recursive: true, force: true });
+    await box?.stop();
+  });
+
+  it('the shared tree passes; another user’s home is refused and nothing is created', async () => {
+    const ok = uniqueName('px-allowed');
+    const r = await dockerAs(box, 'alice', ['create', '--name', ok, '-l', TEST_LABEL, '-v', `${shared}:/w`, testImage, 'true']);
+    expect(r.exitCode, `${r.stderr}\n${box.stderr()}`).toBe(0);
+    const no = uniqueName('px-outside');
+    const refused = await dockerAs(box, 'alice', ['create', '--name', no, '-l', TEST_LABEL, '-v', '/home/bob:/w', testImage, 'true']);
+    expect(refused.exitCode).toBe(1);
+    expect(String(refused.stderr)).toContain(
+      'ds01: bind-mount: Binds /home/bob:/w mounts /home/bob, which is outside the host paths you may mount',
+    );
+    expect(await inspectContainer(no)).toBeNull();
   });
 });

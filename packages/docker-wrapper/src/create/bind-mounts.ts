@@ -97,3 +97,25 @@ export function deniedHostPath(source: string, denied: readonly string[]): strin
   }
   return null;
 }
+
+/** The host paths a user may bind-mount, and those no one may: `access_control.wrapper` filled in for one user. */
+export interface BindPolicy {
+  denied: readonly string[];
+  /** null: no allow list (anything not denied). */
+  allowed: readonly string[] | null;
+}
+
+/**
+ * Why a host path may not be mounted (a phrase that follows "which"), or
+ * null: it touches a denied path, or lies outside every allowed one. Links
+ * are followed on both sides, as the engine follows them.
+ */
+export function hostPathProblem(source: string, policy: BindPolicy): string | null {
+  const hit = deniedHostPath(source, policy.denied);
+  if (hit) return `exposes ${hit}`;
+  if (policy.allowed === null) return null;
+  const real = realish(source);
+  if (policy.allowed.some((a) => inside(real, path.resolve(a)) || inside(real, realish(a)))) return null;
+  const where = policy.allowed.length > 0 ? policy.allowed.join(', ') : 'none';
+  return `is outside the host paths you may mount (${where})`;
+}

@@ -1,6 +1,6 @@
 import { INHERITABLE_PRIVILEGED_LABELS, LABEL_PREFIX, LABELS } from '@ds01/events-core/labels';
 import { checkTarget } from '../check-ownership.js';
-import type { WrapperContext } from '../context.js';
+import { bindPolicyFor, type WrapperContext } from '../context.js';
 import { Denial } from '../deny.js';
 import { type DockerClient, ownedContainers } from '../docker-api.js';
 import { boolOption, optionValues, type ParsedCommand, type ParsedOption } from '../parse-args.js';
@@ -19,7 +19,7 @@ import { refuseHostNetwork } from '../rules/host-network.js';
 import { checkMaxContainers } from '../rules/max-containers.js';
 import { checkNoDs01Labels } from '../rules/owner-label.js';
 import { checkVolumesForCreate, createOwnedVolume } from '../volume-ownership.js';
-import { bindsHostPath, deniedHostPath, optionPairs, parseMountFlag, volumeFlagSource } from './bind-mounts.js';
+import { type BindPolicy, bindsHostPath, hostPathProblem, optionPairs, parseMountFlag, volumeFlagSource } from './bind-mounts.js';
 import { gpuCount } from './gpu-request.js';
 import { applyLimits, containerLimitsOf } from './limits.js';
 import { namedVolumesOfOptions } from './named-volumes.js';
@@ -145,7 +145,7 @@ export async function prepareCreate(ctx: WrapperContext, parsed: ParsedCommand, 
     const so = optionValues(options, '--security-opt').find((s) => UNSAFE_SECURITY_OPTS.test(s));
     if (so) throw new Denial('security-opt', `--security-opt ${so} turns off a protection`, 'Run without it.');
   }
-  if (denies('bind-mount')) checkMounts(options, cwd, policy.deniedBindMounts);
+  if (denies('bind-mount')) checkMounts(options, cwd, bindPolicyFor(policy, ctx.identity.user));
 
   // The flag checks passed; what is left asks Docker.
 
@@ -240,7 +240,7 @@ export async function prepareCreate(ctx: WrapperContext, parsed: ParsedCommand, 
   return plan;
 }
 
-function checkMounts(options: readonly ParsedOption[], cwd: string, denied: readonly string[]): void {
+function checkMounts(options: readonly ParsedOption[], cwd: string, bindPolicy: BindPolicy): void {
   const binds: BindSource[] = [];
   for (const o of options) {
     if (o.value === undefined) continue;
@@ -254,13 +254,9 @@ function checkMounts(options: readonly ParsedOption[], cwd: string, denied: read
     }
     if (source === null) continue;
     binds.push({ what: `${o.flag} ${o.value}`, source });
-    const hit = deniedHostPath(source, denied);
-    if (hit)
-      throw new Denial(
-        'bind-mount',
-        `${o.flag} ${o.value} mounts ${source}, which exposes ${hit}`,
-        'Mount a directory of your own instead.',
-      );
+    const problem = hostPathProblem(source, bindPolicy);
+    if (problem)
+      throw new Denial('bind-mount', `${o.flag} ${o.value} mounts ${source}, which ${problem}`, 'Mount a directory of your own instead.');
   }
   // The last --restart wins, as in docker. Another container's volumes may bind host paths too.
   const from = volumesFromSources({ VolumesFrom: optionValues(options, '--volumes-from') });

@@ -1,6 +1,7 @@
 import { INHERITABLE_PRIVILEGED_LABELS, LABEL_PREFIX, LABELS } from '@ds01/events-core/labels';
 import { checkTarget } from '../check-ownership.js';
-import { bindsHostPath, deniedHostPath } from '../create/bind-mounts.js';
+import { bindPolicyFor } from '../context.js';
+import { type BindPolicy, bindsHostPath, hostPathProblem } from '../create/bind-mounts.js';
 import { containerLimitsOf } from '../create/limits.js';
 import { Denial } from '../deny.js';
 import { ownedContainers } from '../docker-api.js';
@@ -177,7 +178,7 @@ export async function checkCreate(session: UserSession, body: Json, query: URLSe
     for (const f of ['MaskedPaths', 'ReadonlyPaths'])
       if (Array.isArray(host[f])) throw new Denial('security-opt', `${f} replaces the masks on /proc and /sys`, 'Leave it out.');
   }
-  if (denies('bind-mount')) checkMounts(host, policy.deniedBindMounts);
+  if (denies('bind-mount')) checkMounts(host, bindPolicyFor(policy, owner));
 
   // Joining another container's namespaces, volumes or links.
   // Each reference is pinned to the id that was checked, so the engine joins exactly that container.
@@ -259,7 +260,7 @@ export async function checkCreate(session: UserSession, body: Json, query: URLSe
   return plan;
 }
 
-function checkMounts(host: Json, denied: readonly string[]): void {
+function checkMounts(host: Json, bindPolicy: BindPolicy): void {
   for (const raw of Array.isArray(host.Mounts) ? host.Mounts : []) {
     const opts = obj(obj(obj(obj(raw).VolumeOptions).DriverConfig).Options);
     if (bindsHostPath(Object.entries(opts)))
@@ -267,8 +268,8 @@ function checkMounts(host: Json, denied: readonly string[]): void {
   }
   const binds = bindSources(host);
   for (const b of binds) {
-    const hit = deniedHostPath(b.source, denied);
-    if (hit) throw new Denial('bind-mount', `${b.what} mounts ${b.source}, which exposes ${hit}`, 'Mount a directory of your own instead.');
+    const problem = hostPathProblem(b.source, bindPolicy);
+    if (problem) throw new Denial('bind-mount', `${b.what} mounts ${b.source}, which ${problem}`, 'Mount a directory of your own instead.');
   }
   checkRestartWithBinds(obj(host.RestartPolicy).Name as string | undefined, [...binds, ...volumesFromSources(host)]);
 }

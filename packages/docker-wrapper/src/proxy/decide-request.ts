@@ -1,5 +1,6 @@
 import { LABELS, readGpuUse } from '@ds01/events-core/labels';
 import { checkTarget } from '../check-ownership.js';
+import { bindPolicyFor } from '../context.js';
 import { containerLimitsOf } from '../create/limits.js';
 import { Denial } from '../deny.js';
 import { ownedContainers } from '../docker-api.js';
@@ -162,7 +163,7 @@ async function decideContainer(
   const method = info.method.toUpperCase();
   // docker cp mounts a stopped container's volumes on the host, resolving bind sources again.
   if (route.action === 'archive' && ctx.policy.deniedFlags.has('bind-mount'))
-    checkBindsAtMount([found.inspect], ctx.policy.deniedBindMounts);
+    checkBindsAtMount([found.inspect], bindPolicyFor(ctx.policy, session.user));
   if (method === 'POST' && route.action === 'exec') {
     const raw = await needBody(info);
     const body = parseJsonBody(raw);
@@ -190,7 +191,7 @@ async function decideContainer(
       // The body was read here: it goes up as it came (some clients send `{}`).
       out = { ...pass, body: raw };
     }
-    if (ctx.policy.deniedFlags.has('bind-mount')) checkBindsAtMount([found.inspect], ctx.policy.deniedBindMounts);
+    if (ctx.policy.deniedFlags.has('bind-mount')) checkBindsAtMount([found.inspect], bindPolicyFor(ctx.policy, session.user));
     // A restart of a stopped container starts it too (the wrapper checks both verbs alike).
     if (found.inspect.State?.Running !== true) {
       const { resolveUserLimits } = await import('@ds01/events-core/config');

@@ -1,5 +1,5 @@
 import type { ContainerInspect } from '@ds01/events-core/engine';
-import { deniedHostPath } from '../create/bind-mounts.js';
+import { type BindPolicy, hostPathProblem } from '../create/bind-mounts.js';
 import { Denial } from '../deny.js';
 
 /**
@@ -64,15 +64,15 @@ export function mountedBinds(c: ContainerInspect): BindSource[] {
 
 const nameOf = (c: ContainerInspect) => (c.Name ?? c.Id).replace(/^\//, '');
 
-/** Each container the engine is about to mount (start, restart, cp): every bind source, resolved now, stays clear of the denied host paths. */
-export function checkBindsAtMount(containers: readonly ContainerInspect[], denied: readonly string[]): void {
+/** Each container the engine is about to mount (start, restart, cp): every bind source, resolved now, is still one the user may mount. */
+export function checkBindsAtMount(containers: readonly ContainerInspect[], policy: BindPolicy): void {
   for (const c of containers) {
     for (const b of mountedBinds(c)) {
-      const hit = deniedHostPath(b.source, denied);
-      if (hit)
+      const problem = hostPathProblem(b.source, policy);
+      if (problem)
         throw new Denial(
           'bind-mount',
-          `'${nameOf(c)}' binds ${b.source}, which now exposes ${hit} (the engine follows links each time it mounts it)`,
+          `'${nameOf(c)}' binds ${b.source}, which now ${problem} (the engine follows links each time it mounts it)`,
           'Remove the container (docker rm) and create it again with a directory of your own.',
           nameOf(c),
         );

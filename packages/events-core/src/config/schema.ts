@@ -208,6 +208,11 @@ export const siteConfigSchema = {
               ...userList,
               description: 'ds01: host paths that may not be bind-mounted (default: /, /etc, /var/run/docker.sock, ...).',
             },
+            allowed_bind_mounts: {
+              ...userList,
+              description:
+                "ds01: when set, the only host paths non-admins may bind-mount, and what lies inside them, links followed ({home}: the user's home directory, {user}: their name). Unset: any path outside denied_bind_mounts.",
+            },
           },
           additionalProperties: true,
         },
