@@ -83,16 +83,24 @@ function readPolicy(ac: AccessControl | undefined): WrapperPolicy {
 
 /**
  * The bind-mount paths for one user: `{user}` in `allowed_bind_mounts` is
- * their name, `{home}` their home directory (an entry whose home cannot be
- * found allows nothing). Looked up only when the site has an allow list.
+ * their name, `{home}` their home directory. An entry allows nothing when
+ * the home cannot be found or is `/` (some system accounts), or when it is
+ * not an absolute path. Looked up only when the site has an allow list.
  */
-export function bindPolicyFor(policy: WrapperPolicy, user: string): BindPolicy {
+export function bindPolicyFor(
+  policy: WrapperPolicy,
+  user: string,
+  homeOf: (user: string) => string | undefined = (u) => lookupUser(u)?.home,
+): BindPolicy {
   if (policy.allowedBindMounts === null) return { denied: policy.deniedBindMounts, allowed: null };
   let home: string | undefined;
   const allowed = policy.allowedBindMounts.flatMap((entry) => {
-    if (entry.includes('{home}')) home ??= lookupUser(user)?.home || '';
-    if (entry.includes('{home}') && !home) return [];
-    return [entry.replaceAll('{home}', home ?? '').replaceAll('{user}', user)];
+    if (entry.includes('{home}')) {
+      home ??= homeOf(user) ?? '';
+      if (!home.startsWith('/') || path.resolve(home) === '/') return [];
+    }
+    const filled = entry.replaceAll('{home}', home ?? '').replaceAll('{user}', user);
+    return filled.startsWith('/') ? [filled] : [];
   });
   return { denied: policy.deniedBindMounts, allowed };
 }
