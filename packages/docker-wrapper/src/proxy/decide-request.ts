@@ -40,7 +40,8 @@ export const operationOf = (method: string, r: RoutedRequest) => `${method.toUpp
 /**
  * The wrapper's rules on one Engine API request from `session.user`. Admins
  * pass untouched (an existing unowned container they act on is logged, as in
- * the wrapper); the site's `enforcement_mode: disabled` passes everyone.
+ * the wrapper; a container they create without an owner is theirs); the
+ * site's `enforcement_mode: disabled` passes everyone.
  */
 export async function decideRequest(session: UserSession, info: RequestInfo): Promise<Decision> {
   const { ctx, docker, user } = session;
@@ -62,6 +63,7 @@ export async function decideRequest(session: UserSession, info: RequestInfo): Pr
 
   if (admin) {
     if (route.kind === 'container') await checkTarget(ctx, docker, route.ref, { operation, change: route.change });
+    if (route.kind === 'create') return ownAdminCreate(info, user);
     return pass;
   }
   const monitoring = ctx.policy.mode === 'monitoring';
@@ -147,6 +149,21 @@ export async function decideRequest(session: UserSession, info: RequestInfo): Pr
     case 'create':
       return decideCreate(session, info, query, operation);
   }
+}
+
+/**
+ * An administrator's create passes as it is, but for the owner: a container
+ * made without `ds01.user` would take its image's, so one an admin starts
+ * from alice's image would be alice's to exec into. It is the admin's, as
+ * the wrapper labels it; a `ds01.user` the admin gives is kept.
+ */
+async function ownAdminCreate(info: RequestInfo, user: string): Promise<Decision> {
+  const raw = await needBody(info);
+  const body = parseJsonBody(raw);
+  const labels = obj(body.Labels);
+  if (typeof labels[LABELS.user] === 'string') return { action: 'forward', path: info.url, body: raw };
+  body.Labels = { ...labels, [LABELS.user]: user };
+  return { action: 'forward', path: info.url, body: Buffer.from(JSON.stringify(body)) };
 }
 
 async function decideContainer(

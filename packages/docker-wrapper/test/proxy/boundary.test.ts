@@ -316,6 +316,35 @@ describeDocker('the Engine API proxy as the real user alice', () => {
     expect(carol.exitCode).not.toBe(0);
     expect(String(carol.stderr)).toContain('ds01: max-containers:');
   });
+
+  it('a container an admin creates from alice’s image without an owner is the admin’s, not alice’s; an owner the admin names is kept', async () => {
+    const image = await labelledImage({ 'ds01.user': 'alice' });
+    const made: string[] = [];
+    try {
+      const plain = await apiAs(box, 'dana', 'POST', '/v1.41/containers/create', {
+        Image: image,
+        Cmd: ['true'],
+        Labels: { [LABEL_KEY]: '1' },
+      });
+      expect(plain.status, plain.text).toBe(201);
+      const named = await apiAs(box, 'dana', 'POST', '/v1.41/containers/create', {
+        Image: image,
+        Cmd: ['true'],
+        Labels: { [LABEL_KEY]: '1', 'ds01.user': 'svc-backup' },
+      });
+      expect(named.status, named.text).toBe(201);
+      made.push((plain.json as { Id: string }).Id, (named.json as { Id: string }).Id);
+      const owner = async (id: string) => (await inspectContainer(id))?.Config.Labels['ds01.user'];
+      expect(await owner((plain.json as { Id: string }).Id)).toBe('dana');
+      expect(await owner((named.json as { Id: string }).Id)).toBe('svc-backup');
+      // So alice cannot exec into it.
+      const exec = await apiAs(box, 'alice', 'POST', `/v1.41/containers/${(plain.json as { Id: string }).Id}/exec`, { Cmd: ['true'] });
+      expect(exec.status).toBe(403);
+    } finally {
+      for (const id of made) await dockerApi('DELETE', `/containers/${id}?force=true`);
+      await removeImage(image);
+    }
+  });
 });
 
 describeDocker('the proxy’s auth.denied flood limit', () => {
