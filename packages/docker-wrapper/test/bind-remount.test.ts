@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,13 +10,21 @@ import { dockerAs, PROXY_CONFIG, type ProxyBox, startProxy } from './proxy/helpe
 // The engine resolves a bind mount's host path at every start and follows links (src/rules/bind-remount.ts):
 // a directory checked at create and replaced by a link to /etc afterwards would hand /etc to the next start.
 
+/** A test user's home directory, from the password database. */
+const homeOf = (user: string): string => execFileSync('getent', ['passwd', user], { encoding: 'utf8' }).split(':')[5]!;
+
+const aliceIds = (): [number, number] => {
+  const [uid, gid] = ['-u', '-g'].map((f) => Number(execFileSync('id', [f, 'alice'], { encoding: 'utf8' })));
+  return [uid!, gid!];
+};
+
 /** A directory of alice's with `x/` in it, and a way to turn `x` into a link to /etc and back. */
 function aliceData(): { dir: string; x: string; toEtc(): void; toDir(): void; cleanup(): void } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ds01-remount-'));
   fs.chmodSync(dir, 0o755);
   const x = path.join(dir, 'x');
   fs.mkdirSync(x);
-  fs.chownSync(dir, 1001, 1001);
+  fs.chownSync(dir, ...aliceIds());
   return {
     dir,
     x,
@@ -263,9 +272,9 @@ describeDocker('allowed_bind_mounts: only the listed host paths, links followed 
   beforeAll(() => {
     shared = fs.mkdtempSync(path.join(os.tmpdir(), 'ds01-shared-'));
     box = makeSandbox(allowList(BASE_CONFIG, shared));
-    project = fs.mkdtempSync('/home/alice/ds01-project-');
-    fs.chownSync(project, 1001, 1001);
-    fs.symlinkSync('/home/bob', path.join(project, 'to-bob'));
+    project = fs.mkdtempSync(path.join(homeOf('alice'), 'ds01-project-'));
+    fs.chownSync(project, ...aliceIds());
+    fs.symlinkSync(homeOf('bob'), path.join(project, 'to-bob'));
   });
   afterAll(async () => {
     await removeContainersByLabel(TEST_LABEL);
@@ -274,13 +283,13 @@ describeDocker('allowed_bind_mounts: only the listed host paths, links followed 
   });
 
   it('her home, what lies in it, and the shared tree pass; anything else, or a link out of them, is refused', async () => {
-    for (const ok of ['/home/alice', project, `${shared}/data`]) {
+    for (const ok of [homeOf('alice'), project, `${shared}/data`]) {
       const name = uniqueName('allowed');
       const r = await wrapper(['create', '--name', name, '-l', TEST_LABEL, '-v', `${ok}:/w`, testImage, 'true'], box.env('alice'));
       expect(r.exitCode, `${ok}: ${r.stderr}`).toBe(0);
       expect((await inspectContainer(name))?.HostConfig.Binds).toEqual([`${ok}:/w`]);
     }
-    for (const no of ['/home/bob', '/home/alice-other', '/tmp', path.join(project, 'to-bob'), path.dirname(shared)]) {
+    for (const no of [homeOf('bob'), `${homeOf('alice')}-other`, '/tmp', path.join(project, 'to-bob'), path.dirname(shared)]) {
       for (const mount of [
         ['-v', `${no}:/w`],
         ['--mount', `type=bind,source=${no},target=/w`],
@@ -289,7 +298,7 @@ describeDocker('allowed_bind_mounts: only the listed host paths, links followed 
         const r = await attempt(['create', '--name', name, '-l', TEST_LABEL, ...mount, testImage, 'true'], box.env('alice'));
         expect(r.exitCode, no).toBe(1);
         expect(r.stderr).toContain('refused (bind-mount)');
-        expect(r.stderr).toContain(`is outside the host paths you may mount (/home/alice, ${shared})`);
+        expect(r.stderr).toContain(`is outside the host paths you may mount (${homeOf('alice')}, ${shared})`);
         expect(await inspectContainer(name)).toBeNull();
       }
     }
