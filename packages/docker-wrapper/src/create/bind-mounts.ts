@@ -85,7 +85,11 @@ const inside = (child: string, parent: string) => child === parent || parent ===
  * followed on both sides. null when allowed.
  */
 export function deniedHostPath(source: string, denied: readonly string[]): string | null {
-  const real = realish(source);
+  return deniedRealPath(realish(source), denied);
+}
+
+/** deniedHostPath for a path whose links are already resolved (realish). */
+function deniedRealPath(real: string, denied: readonly string[]): string | null {
   for (const d of denied) {
     for (const form of new Set([path.resolve(d), realish(d)])) {
       if (form === '/') {
@@ -111,10 +115,11 @@ export interface BindPolicy {
  * are followed on both sides, as the engine follows them.
  */
 export function hostPathProblem(source: string, policy: BindPolicy): string | null {
-  const hit = deniedHostPath(source, policy.denied);
+  // Resolved once, for both lists.
+  const real = realish(source);
+  const hit = deniedRealPath(real, policy.denied);
   if (hit) return `exposes ${hit}`;
   if (policy.allowed === null) return null;
-  const real = realish(source);
   if (policy.allowed.some((a) => inside(real, path.resolve(a)) || inside(real, realish(a)))) return null;
   const where = policy.allowed.length > 0 ? policy.allowed.join(', ') : 'none';
   return `is outside the host paths you may mount (${where})`;

@@ -178,9 +178,9 @@ async function decideContainer(
   // The engine acts on exactly the container that was checked, even if a name moves meanwhile.
   const pass: Decision = { action: 'forward', path: pinContainer(info.url, found.facts.id) };
   const method = info.method.toUpperCase();
-  // docker cp mounts a stopped container's volumes on the host, resolving bind sources again.
-  if (route.action === 'archive' && ctx.policy.deniedFlags.has('bind-mount'))
-    checkBindsAtMount([found.inspect], bindPolicyFor(ctx.policy, session.user));
+  // The engine mounts the binds again, following links, at each start and for docker cp (archive).
+  const mounts = route.action === 'archive' || (method === 'POST' && (route.action === 'start' || route.action === 'restart'));
+  if (mounts && ctx.policy.deniedFlags.has('bind-mount')) checkBindsAtMount([found.inspect], bindPolicyFor(ctx.policy, session.user));
   if (method === 'POST' && route.action === 'exec') {
     const raw = await needBody(info);
     const body = parseJsonBody(raw);
@@ -208,7 +208,6 @@ async function decideContainer(
       // The body was read here: it goes up as it came (some clients send `{}`).
       out = { ...pass, body: raw };
     }
-    if (ctx.policy.deniedFlags.has('bind-mount')) checkBindsAtMount([found.inspect], bindPolicyFor(ctx.policy, session.user));
     // A restart of a stopped container starts it too (the wrapper checks both verbs alike).
     if (found.inspect.State?.Running !== true) {
       const { resolveUserLimits } = await import('@ds01/events-core/config');
